@@ -1,0 +1,26 @@
+//! Wire types: the JSON bodies of juki's HTTP API (docs/api.md) and the one error shape of
+//! FORMATS §5. Domain and store values are converted here, at the edge; nothing else in juki
+//! knows these shapes.
+
+mod change;
+mod error;
+mod record;
+
+pub use change::*;
+pub use error::*;
+pub use record::*;
+
+/// The version of the wire protocol this build speaks (carried in `/healthz` and, between
+/// nodes, in every message).
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// `GET /healthz`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Health {
+    pub status: String,
+    pub role: String,
+    pub code: Option<String>,
+    pub name: String,
+    pub version: String,
+    pub protocol: u32,
+}

@@ -1,0 +1,1 @@
+//! juki-client (being written).

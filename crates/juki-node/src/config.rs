@@ -1,0 +1,388 @@
+//! A node's configuration: `juki.toml` in its data directory, read in two steps — raw TOML,
+//! then a validated [`NodeConfig`] (every field checked, every limit bounded).
+
+use anyhow::{Context, Result, anyhow};
+use juki_domain::catalogue::{CFG_ALREADY_INITIALISED, CFG_INVALID, CFG_ROLE, CFG_UNREADABLE};
+use juki_domain::lgc::{self, LgcKind};
+use juki_domain::{ErrorDef, LocalGovernmentCode};
+use juki_store::{CodePool, SqliteOptions, SqliteStore, Store};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// The configuration file's name inside a data directory.
+pub const CONFIG_FILE: &str = "juki.toml";
+/// The SQLite store's file name inside a data directory.
+pub const STORE_FILE: &str = "store.db";
+
+/// The role a node plays in the network.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// A municipal node (CS).
+    Municipal,
+    Prefecture,
+    National,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Municipal => "municipal",
+            Role::Prefecture => "prefecture",
+            Role::National => "national",
+        }
+    }
+}
+
+/// Limits on what a node accepts (STYLE: a limit on everything).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    pub body_bytes_max: usize,
+    pub changes_per_request_max: usize,
+    /// Requests served at once; more are refused with 503 and Retry-After.
+    pub concurrent_requests_max: usize,
+    pub request_timeout_ms: u64,
+    pub connections_max: usize,
+    pub tls_handshake_timeout_ms: u64,
+    pub shutdown_grace_ms: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            body_bytes_max: 8 * 1024 * 1024,
+            changes_per_request_max: 10_000,
+            concurrent_requests_max: 64,
+            request_timeout_ms: 30_000,
+            connections_max: 1_024,
+            tls_handshake_timeout_ms: 10_000,
+            shutdown_grace_ms: 10_000,
+        }
+    }
+}
+
+/// TLS files, relative to the data directory.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    /// The CA clients should trust for this node.
+    pub ca: PathBuf,
+}
+
+/// `juki.toml` as written on disk.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    role: Role,
+    code: Option<String>,
+    listen: String,
+    parent: Option<String>,
+    #[serde(default)]
+    limits: Limits,
+    tls: TlsFiles,
+}
+
+/// A validated node configuration.
+#[derive(Clone, Debug)]
+pub struct NodeConfig {
+    pub data_dir: PathBuf,
+    pub role: Role,
+    /// The node's local government code (None for the national node).
+    pub code: Option<LocalGovernmentCode>,
+    /// The node's name, from the MIC table (全国 for the national node).
+    pub name: String,
+    pub listen: SocketAddr,
+    /// The parent node's URL (a later stage joins the network; None runs standalone).
+    pub parent: Option<String>,
+    pub limits: Limits,
+    pub tls: TlsFiles,
+}
+
+/// A configuration error with its catalogue entry.
+#[derive(Debug, thiserror::Error)]
+#[error("{def}: {detail}")]
+pub struct ConfigError {
+    pub def: &'static ErrorDef,
+    pub detail: String,
+}
+
+fn cfg_err(def: &'static ErrorDef, detail: impl Into<String>) -> ConfigError {
+    ConfigError {
+        def,
+        detail: detail.into(),
+    }
+}
+
+/// Checks a role and code together; returns the code and the node's name.
+fn check_role(
+    role: Role,
+    code: Option<&str>,
+) -> Result<(Option<LocalGovernmentCode>, String), ConfigError> {
+    let parsed = code
+        .map(|c| {
+            LocalGovernmentCode::parse(c).map_err(|p| cfg_err(&CFG_ROLE, format!("code {c}: {p}")))
+        })
+        .transpose()?;
+    let row = parsed.map(|c| {
+        lgc::table()
+            .get(c)
+            .ok_or_else(|| cfg_err(&CFG_ROLE, format!("no body has code {c}")))
+    });
+    match (role, row.transpose()?) {
+        (Role::National, None) => Ok((None, "全国".into())),
+        (Role::Municipal, Some(r)) if r.kind.has_node() => Ok((Some(r.code), r.name.into())),
+        (Role::Prefecture, Some(r)) if r.kind == LgcKind::Prefecture => {
+            Ok((Some(r.code), r.name.into()))
+        }
+        (role, r) => Err(cfg_err(
+            &CFG_ROLE,
+            format!(
+                "role {} with {}",
+                role.as_str(),
+                r.map_or("no code".into(), |r| format!("{} ({:?})", r.code, r.kind))
+            ),
+        )),
+    }
+}
+
+impl NodeConfig {
+    /// Reads and validates `DIR/juki.toml`.
+    pub fn load(data_dir: &Path) -> Result<NodeConfig, ConfigError> {
+        let path = data_dir.join(CONFIG_FILE);
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| cfg_err(&CFG_UNREADABLE, format!("{}: {e}", path.display())))?;
+        let raw: RawConfig = toml::from_str(&text)
+            .map_err(|e| cfg_err(&CFG_UNREADABLE, format!("{}: {e}", path.display())))?;
+        Self::validate(data_dir, raw)
+    }
+
+    fn validate(data_dir: &Path, raw: RawConfig) -> Result<NodeConfig, ConfigError> {
+        // Destructure exhaustively: a new field must be validated here to compile.
+        let RawConfig {
+            role,
+            code,
+            listen,
+            parent,
+            limits,
+            tls,
+        } = raw;
+        let (code, name) = check_role(role, code.as_deref())?;
+        let listen: SocketAddr = listen
+            .parse()
+            .map_err(|e| cfg_err(&CFG_INVALID, format!("listen = {listen:?}: {e}")))?;
+        if let Some(p) = &parent
+            && !p.starts_with("https://")
+        {
+            return Err(cfg_err(
+                &CFG_INVALID,
+                format!("parent = {p:?}: must be an https:// URL"),
+            ));
+        }
+        let Limits {
+            body_bytes_max,
+            changes_per_request_max,
+            concurrent_requests_max,
+            request_timeout_ms,
+            connections_max,
+            tls_handshake_timeout_ms,
+            shutdown_grace_ms,
+        } = limits;
+        for (name, value, min, max) in [
+            ("body_bytes_max", body_bytes_max as u64, 1024, 1 << 30),
+            (
+                "changes_per_request_max",
+                changes_per_request_max as u64,
+                1,
+                100_000,
+            ),
+            (
+                "concurrent_requests_max",
+                concurrent_requests_max as u64,
+                1,
+                100_000,
+            ),
+            ("request_timeout_ms", request_timeout_ms, 10, 3_600_000),
+            ("connections_max", connections_max as u64, 1, 1_000_000),
+            (
+                "tls_handshake_timeout_ms",
+                tls_handshake_timeout_ms,
+                10,
+                600_000,
+            ),
+            ("shutdown_grace_ms", shutdown_grace_ms, 0, 600_000),
+        ] {
+            if !(min..=max).contains(&value) {
+                return Err(cfg_err(
+                    &CFG_INVALID,
+                    format!("limits.{name} = {value}: must be within {min}..={max}"),
+                ));
+            }
+        }
+        Ok(NodeConfig {
+            data_dir: data_dir.to_path_buf(),
+            role,
+            code,
+            name,
+            listen,
+            parent,
+            limits,
+            tls,
+        })
+    }
+
+    /// An absolute path for a file named relative to the data directory.
+    pub fn path(&self, p: &Path) -> PathBuf {
+        self.data_dir.join(p)
+    }
+
+    /// Opens the node's store.
+    pub fn open_store(&self) -> Result<SqliteStore> {
+        SqliteStore::open(&self.data_dir.join(STORE_FILE), SqliteOptions::default())
+            .map_err(|e| anyhow!("{}: {e}", e.def()))
+    }
+}
+
+/// What `juki init` is asked for.
+#[derive(Clone, Debug)]
+pub struct InitOptions {
+    pub role: Role,
+    pub code: Option<String>,
+    pub data_dir: PathBuf,
+    pub listen: String,
+    pub parent: Option<String>,
+}
+
+/// The pool of resident codes a standalone municipal node assigns from until the network
+/// hands it one: bodies `0PPMMM0000..0PPMMM9999` from its code's first five digits. Codes that
+/// start with 0 are never made by `juki synth` (docs/synth.md).
+pub fn standalone_pool(code: LocalGovernmentCode) -> CodePool {
+    let start = u64::from(code.five()) * 10_000;
+    CodePool {
+        start,
+        end: start + 10_000,
+    }
+}
+
+/// Creates a node's data directory: validated `juki.toml`, TLS material, an empty store.
+pub fn init(opts: &InitOptions) -> Result<NodeConfig> {
+    let (code, _) = check_role(opts.role, opts.code.as_deref())?;
+    let config_path = opts.data_dir.join(CONFIG_FILE);
+    if config_path.exists() {
+        return Err(cfg_err(&CFG_ALREADY_INITIALISED, config_path.display().to_string()).into());
+    }
+    let raw = RawConfig {
+        role: opts.role,
+        code: code.map(|c| c.to_string()),
+        listen: opts.listen.clone(),
+        parent: opts.parent.clone(),
+        limits: Limits::default(),
+        tls: TlsFiles {
+            cert: "tls/node.pem".into(),
+            key: "tls/node.key".into(),
+            ca: "tls/ca.pem".into(),
+        },
+    };
+    let config = NodeConfig::validate(&opts.data_dir, raw.clone())?;
+    std::fs::create_dir_all(&opts.data_dir)
+        .with_context(|| format!("creating {}", opts.data_dir.display()))?;
+    let host = config.listen.ip().to_string();
+    let mut hosts = vec![host, "localhost".to_string()];
+    hosts.dedup();
+    crate::tls::make_self_signed(&opts.data_dir.join("tls"), &config.name, &hosts, 825)?;
+    let store = config.open_store()?;
+    if let (Role::Municipal, Some(code)) = (config.role, config.code)
+        && config.parent.is_none()
+    {
+        store
+            .add_code_pool(standalone_pool(code))
+            .map_err(|e| anyhow!("{}: {e}", e.def()))?;
+    }
+    let text = format!(
+        "# juki node configuration (docs/operations.md lists every setting).\n{}",
+        toml::to_string_pretty(&raw).context("writing configuration")?
+    );
+    let tmp = opts.data_dir.join(".juki.toml.tmp");
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, &config_path)?;
+    Ok(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts(dir: &Path, role: Role, code: Option<&str>) -> InitOptions {
+        InitOptions {
+            role,
+            code: code.map(Into::into),
+            data_dir: dir.to_path_buf(),
+            listen: "127.0.0.1:7443".into(),
+            parent: None,
+        }
+    }
+
+    #[test]
+    fn init_writes_a_config_that_loads() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = init(&opts(dir.path(), Role::Municipal, Some("131148"))).unwrap();
+        assert_eq!(c.name, "中野区");
+        let loaded = NodeConfig::load(dir.path()).unwrap();
+        assert_eq!(loaded.code, c.code);
+        assert_eq!(loaded.limits, Limits::default());
+        assert!(crate::tls::check_private(&dir.path().join("tls/node.key")).is_ok());
+        let err = init(&opts(dir.path(), Role::Municipal, Some("131148"))).unwrap_err();
+        assert_eq!(
+            err.downcast_ref::<ConfigError>().unwrap().def.code,
+            "JK-CFG-0103"
+        );
+        assert_eq!(
+            c.open_store().unwrap().stats().unwrap().codes_available,
+            10_000
+        );
+    }
+
+    #[test]
+    fn roles_and_codes_must_fit() {
+        let dir = tempfile::tempdir().unwrap();
+        for (role, code) in [
+            (Role::Municipal, Some("130001")),
+            (Role::Municipal, Some("011011")), // a ward of a designated city has no node
+            (Role::Prefecture, Some("131148")),
+            (Role::National, Some("130001")),
+            (Role::Municipal, None),
+            (Role::Municipal, Some("130000")),
+        ] {
+            let err = init(&opts(dir.path(), role, code)).unwrap_err();
+            assert_eq!(
+                err.downcast_ref::<ConfigError>().unwrap().def.code,
+                "JK-CFG-0104",
+                "{role:?} {code:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn limits_are_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        init(&opts(dir.path(), Role::Municipal, Some("131148"))).unwrap();
+        let path = dir.path().join(CONFIG_FILE);
+        let text = std::fs::read_to_string(&path).unwrap().replace(
+            "concurrent_requests_max = 64",
+            "concurrent_requests_max = 0",
+        );
+        std::fs::write(&path, text).unwrap();
+        assert_eq!(
+            NodeConfig::load(dir.path()).unwrap_err().def.code,
+            "JK-CFG-0102"
+        );
+        std::fs::write(&path, "role = 'municipal'\nbogus = 1\n").unwrap();
+        assert_eq!(
+            NodeConfig::load(dir.path()).unwrap_err().def.code,
+            "JK-CFG-0101"
+        );
+    }
+}

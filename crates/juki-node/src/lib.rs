@@ -1,0 +1,16 @@
+//! The juki node: its configuration, its HTTPS server and routes, admission control and
+//! metrics. This is the only crate that knows HTTP; it turns requests into calls on the
+//! domain and the store, and their errors into the one error shape (FORMATS §5).
+
+pub mod clock;
+pub mod config;
+mod error;
+mod metrics;
+mod routes;
+mod server;
+pub mod tls;
+
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use config::{InitOptions, NodeConfig, Role, init};
+pub use error::ApiError;
+pub use server::{Node, serve};

@@ -1,0 +1,114 @@
+//! The node's Prometheus metrics. Labels carry routes, statuses and outcomes only: never a
+//! name, a resident code or an address (BRIEF §7).
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RouteLabels {
+    pub route: String,
+    pub status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RouteOnly {
+    pub route: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutcomeLabels {
+    pub outcome: &'static str,
+}
+
+/// Every metric the node exports.
+pub struct Metrics {
+    pub registry: Registry,
+    pub requests: Family<RouteLabels, Counter>,
+    pub request_seconds: Family<RouteOnly, Histogram>,
+    pub in_flight: Gauge,
+    pub shed: Counter,
+    pub changes: Family<OutcomeLabels, Counter>,
+    pub residents_current: Gauge,
+    pub journal_head: Gauge,
+    pub codes_available: Gauge,
+    pub connections_open: Gauge,
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        let mut registry = Registry::with_prefix("juki");
+        let requests = Family::<RouteLabels, Counter>::default();
+        let request_seconds = Family::<RouteOnly, Histogram>::new_with_constructor(|| {
+            Histogram::new(exponential_buckets(0.000_05, 2.0, 18))
+        });
+        let m = Metrics {
+            requests: requests.clone(),
+            request_seconds: request_seconds.clone(),
+            in_flight: Gauge::default(),
+            shed: Counter::default(),
+            changes: Family::default(),
+            residents_current: Gauge::default(),
+            journal_head: Gauge::default(),
+            codes_available: Gauge::default(),
+            connections_open: Gauge::default(),
+            registry: Registry::default(),
+        };
+        registry.register(
+            "http_requests",
+            "HTTP requests by route and status",
+            m.requests.clone(),
+        );
+        registry.register(
+            "http_request_seconds",
+            "HTTP request latency by route",
+            m.request_seconds.clone(),
+        );
+        registry.register(
+            "http_requests_in_flight",
+            "Requests being served",
+            m.in_flight.clone(),
+        );
+        registry.register(
+            "http_requests_shed",
+            "Requests refused with 503 because the node was at capacity",
+            m.shed.clone(),
+        );
+        registry.register(
+            "changes",
+            "Changes submitted, by outcome (applied, duplicate, refused)",
+            m.changes.clone(),
+        );
+        registry.register(
+            "residents_current",
+            "Records in force at this node",
+            m.residents_current.clone(),
+        );
+        registry.register(
+            "journal_head_sequence",
+            "Highest journal sequence",
+            m.journal_head.clone(),
+        );
+        registry.register(
+            "resident_codes_available",
+            "Resident codes left in this node's pools",
+            m.codes_available.clone(),
+        );
+        registry.register(
+            "tls_connections_open",
+            "Open client connections",
+            m.connections_open.clone(),
+        );
+        Metrics { registry, ..m }
+    }
+
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        prometheus_client::encoding::text::encode(&mut out, &self.registry)
+            .expect("writing to a String cannot fail");
+        out
+    }
+}

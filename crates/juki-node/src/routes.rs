@@ -1,0 +1,357 @@
+//! The HTTP routes of a node (docs/api.md) and the middleware around them.
+
+use crate::config::Role;
+use crate::error::ApiError;
+use crate::metrics::{OutcomeLabels, RouteLabels, RouteOnly};
+use crate::server::Node;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{MatchedPath, Path, Query, Request, State};
+use axum::http::{HeaderValue, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use juki_api::{
+    ChangeResult, ChangeStatus, Health, ProblemJson, RecordResponse, SearchResponse, SearchResult,
+    SubmitRequest, SubmitResponse,
+};
+use juki_domain::catalogue::{
+    NODE_BAD_BODY, NODE_BAD_QUERY, NODE_BODY_TOO_LARGE, NODE_DEADLINE, NODE_INTERNAL,
+    NODE_NO_ROUTE, NODE_OVERLOADED, NODE_RECORD_NOT_FOUND, NODE_TOO_MANY,
+};
+use juki_domain::change::{ValidationContext, validate};
+use juki_domain::{LocalGovernmentCode, Problem, RawChange, ResidentCode, Sex, date, name};
+use juki_store::{Outcome, SEARCH_LIMIT_MAX, SearchQuery, Store};
+use serde::Deserialize;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+type AppState = Arc<Node>;
+
+pub fn router(node: Arc<Node>) -> Router {
+    let api = Router::new()
+        .route("/v1/changes", post(submit_changes))
+        .route("/v1/records/{code}", get(get_record))
+        .route("/v1/search", get(search))
+        .route_layer(middleware::from_fn_with_state(node.clone(), admit));
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .merge(api)
+        .fallback(|| async { ApiError::new(&NODE_NO_ROUTE) })
+        .layer(middleware::from_fn_with_state(node.clone(), observe))
+        .with_state(node)
+}
+
+static REQUEST_IDS: AtomicU64 = AtomicU64::new(1);
+
+/// Gives every request an id, logs it (route, status, duration — never personal data) and
+/// counts it.
+async fn observe(State(node): State<AppState>, req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", |p| p.as_str())
+        .to_string();
+    let id = format!(
+        "{:x}-{:x}",
+        node.boot_id,
+        REQUEST_IDS.fetch_add(1, Ordering::Relaxed)
+    );
+    let method = req.method().clone();
+    let started = Instant::now();
+    let mut resp = next.run(req).await;
+    let elapsed = started.elapsed();
+    let status = resp.status().as_u16();
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        resp.headers_mut().insert("x-request-id", v);
+    }
+    node.metrics
+        .requests
+        .get_or_create(&RouteLabels {
+            route: route.clone(),
+            status,
+        })
+        .inc();
+    node.metrics
+        .request_seconds
+        .get_or_create(&RouteOnly {
+            route: route.clone(),
+        })
+        .observe(elapsed.as_secs_f64());
+    tracing::info!(request_id = %id, %method, route = %route, status, elapsed_us = elapsed.as_micros() as u64, "request");
+    resp
+}
+
+/// Admission control: at most `concurrent_requests_max` requests at once; the rest are shed
+/// at once with 503 and Retry-After rather than queued, so admitted requests keep their
+/// latency. Each admitted request has a deadline.
+async fn admit(State(node): State<AppState>, req: Request, next: Next) -> Response {
+    let Ok(_permit) = node.admission.clone().try_acquire_owned() else {
+        node.metrics.shed.inc();
+        return ApiError::new(&NODE_OVERLOADED).into_response();
+    };
+    node.metrics.in_flight.inc();
+    let deadline = Duration::from_millis(node.config.limits.request_timeout_ms);
+    let resp = match tokio::time::timeout(deadline, next.run(req)).await {
+        Ok(resp) => resp,
+        Err(_) => ApiError::new(&NODE_DEADLINE).into_response(),
+    };
+    node.metrics.in_flight.dec();
+    resp
+}
+
+/// Runs store work on a blocking thread.
+async fn blocking<T: Send + 'static>(
+    node: &AppState,
+    f: impl FnOnce(&dyn Store) -> Result<T, juki_store::StoreError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let store = node.store.clone();
+    match tokio::task::spawn_blocking(move || f(&*store)).await {
+        Ok(r) => r.map_err(ApiError::from),
+        Err(e) => {
+            tracing::error!(error = %e, "store task failed");
+            Err(ApiError::new(&NODE_INTERNAL))
+        }
+    }
+}
+
+async fn healthz(State(node): State<AppState>) -> axum::Json<Health> {
+    axum::Json(Health {
+        status: "ok".into(),
+        role: node.config.role.as_str().into(),
+        code: node.config.code.map(|c| c.to_string()),
+        name: node.config.name.clone(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        protocol: juki_api::PROTOCOL_VERSION,
+    })
+}
+
+async fn metrics(State(node): State<AppState>) -> Response {
+    if let Ok(stats) = blocking(&node, |s| s.stats()).await {
+        node.metrics
+            .residents_current
+            .set(stats.residents_current as i64);
+        node.metrics.journal_head.set(stats.journal_head as i64);
+        node.metrics
+            .codes_available
+            .set(stats.codes_available as i64);
+    }
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        node.metrics.encode(),
+    )
+        .into_response()
+}
+
+/// Reads a JSON body within the node's size limit.
+async fn json_body<T: serde::de::DeserializeOwned>(
+    node: &AppState,
+    body: Body,
+) -> Result<T, ApiError> {
+    let limit = node.config.limits.body_bytes_max;
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
+        ApiError::with(
+            &NODE_BODY_TOO_LARGE,
+            serde_json::json!({ "body_bytes_max": limit }),
+        )
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::with(
+            &NODE_BAD_BODY,
+            serde_json::json!({ "reason": e.to_string() }),
+        )
+    })
+}
+
+async fn submit_changes(
+    State(node): State<AppState>,
+    body: Body,
+) -> Result<axum::Json<SubmitResponse>, ApiError> {
+    let Some(code) = node
+        .config
+        .code
+        .filter(|_| node.config.role == Role::Municipal)
+    else {
+        return Err(ApiError::with(
+            &NODE_NO_ROUTE,
+            serde_json::json!({ "reason": "changes are submitted at municipal nodes" }),
+        ));
+    };
+    let req: SubmitRequest = json_body(&node, body).await?;
+    let max = node.config.limits.changes_per_request_max;
+    if req.changes.len() > max {
+        return Err(ApiError::with(
+            &NODE_TOO_MANY,
+            serde_json::json!({ "changes_per_request_max": max }),
+        ));
+    }
+    let ctx = ValidationContext {
+        node: code,
+        today: node.clock.today_tokyo(),
+    };
+    let mut results: Vec<Option<ChangeResult>> = Vec::with_capacity(req.changes.len());
+    let mut valid = Vec::new();
+    let mut valid_at = Vec::new();
+    for (i, input) in req.changes.into_iter().enumerate() {
+        let raw: RawChange = input.into();
+        match validate(&raw, &ctx) {
+            Ok(v) => {
+                valid.push(v);
+                valid_at.push(i);
+                results.push(None);
+            }
+            Err(problems) => results.push(Some(refused(raw.record_id, None, &problems))),
+        }
+    }
+    let now_ms = node.clock.now_ms();
+    let ids: Vec<String> = valid.iter().map(|v| v.record_id.clone()).collect();
+    let outcomes = blocking(&node, move |s| s.apply(code, now_ms, &valid)).await?;
+    for ((i, record_id), outcome) in valid_at.into_iter().zip(ids).zip(outcomes) {
+        results[i] = Some(match outcome {
+            Outcome::Applied { seq, resident_code } => ChangeResult {
+                record_id,
+                status: ChangeStatus::Applied,
+                sequence: Some(seq),
+                resident_code: Some(resident_code.to_string()),
+                errors: vec![],
+            },
+            Outcome::Duplicate { seq, resident_code } => ChangeResult {
+                record_id,
+                status: ChangeStatus::Duplicate,
+                sequence: Some(seq),
+                resident_code: Some(resident_code.to_string()),
+                errors: vec![],
+            },
+            Outcome::Refused(p) => refused(record_id, None, &[p]),
+        });
+    }
+    let mut resp = SubmitResponse::default();
+    for r in results.into_iter().flatten() {
+        let (counter, outcome) = match r.status {
+            ChangeStatus::Applied => (&mut resp.applied, "applied"),
+            ChangeStatus::Duplicate => (&mut resp.duplicates, "duplicate"),
+            ChangeStatus::Refused => (&mut resp.refused, "refused"),
+        };
+        *counter += 1;
+        node.metrics
+            .changes
+            .get_or_create(&OutcomeLabels { outcome })
+            .inc();
+        resp.results.push(r);
+    }
+    Ok(axum::Json(resp))
+}
+
+fn refused(record_id: String, resident_code: Option<String>, problems: &[Problem]) -> ChangeResult {
+    ChangeResult {
+        record_id,
+        status: ChangeStatus::Refused,
+        sequence: None,
+        resident_code,
+        errors: problems.iter().map(ProblemJson::from).collect(),
+    }
+}
+
+/// A field of a query string that failed its rule.
+fn bad_query(field: &'static str, p: Problem) -> ApiError {
+    ApiError::with(
+        &NODE_BAD_QUERY,
+        serde_json::json!({ "errors": [ProblemJson::from(&p.field(field))] }),
+    )
+}
+
+async fn get_record(
+    State(node): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<axum::Json<RecordResponse>, ApiError> {
+    let code = ResidentCode::parse(&code).map_err(|p| bad_query("resident_code", p))?;
+    match blocking(&node, move |s| s.record(code)).await? {
+        Some(view) => Ok(axum::Json(RecordResponse::from(&view))),
+        None => Err(ApiError::new(&NODE_RECORD_NOT_FOUND)),
+    }
+}
+
+/// `GET /v1/search` parameters.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SearchParams {
+    kana: String,
+    birth_date: String,
+    sex: String,
+    address_code: Option<String>,
+    address_prefix: Option<String>,
+    #[serde(default)]
+    include_closed: bool,
+    limit: Option<usize>,
+    page_token: Option<String>,
+}
+
+async fn search(
+    State(node): State<AppState>,
+    params: Result<Query<SearchParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<axum::Json<SearchResponse>, ApiError> {
+    let Query(p) = params.map_err(|e| {
+        ApiError::with(
+            &NODE_BAD_QUERY,
+            serde_json::json!({ "reason": e.body_text() }),
+        )
+    })?;
+    let search_key = name::kana_search_key(&p.kana);
+    if search_key.is_empty() {
+        return Err(ApiError::with(
+            &NODE_BAD_QUERY,
+            serde_json::json!({ "reason": "kana is empty" }),
+        ));
+    }
+    let birth_date =
+        date::parse_birth_date(&p.birth_date).map_err(|e| bad_query("birth_date", e))?;
+    let sex = Sex::parse(&p.sex).map_err(|e| bad_query("sex", e))?;
+    let address_code = p
+        .address_code
+        .as_deref()
+        .map(LocalGovernmentCode::parse)
+        .transpose()
+        .map_err(|e| bad_query("address_code", e))?;
+    let after = p
+        .page_token
+        .as_deref()
+        .map(ResidentCode::parse)
+        .transpose()
+        .map_err(|e| bad_query("page_token", e))?;
+    let limit = p.limit.unwrap_or(100);
+    if limit == 0 || limit > SEARCH_LIMIT_MAX {
+        return Err(ApiError::with(
+            &NODE_TOO_MANY,
+            serde_json::json!({ "limit_max": SEARCH_LIMIT_MAX }),
+        ));
+    }
+    let q = SearchQuery {
+        search_key,
+        birth_date,
+        sex,
+        address_code,
+        address_prefix: p.address_prefix.filter(|s| !s.is_empty()),
+        include_closed: p.include_closed,
+        after,
+        limit,
+    };
+    let hits = blocking(&node, move |s| s.search(&q)).await?;
+    let next_page_token = (hits.len() == limit)
+        .then(|| {
+            hits.last()
+                .map(|h| h.resident.record.resident_code.to_string())
+        })
+        .flatten();
+    Ok(axum::Json(SearchResponse {
+        results: hits
+            .iter()
+            .map(|h| SearchResult::from(&h.resident))
+            .collect(),
+        next_page_token,
+    }))
+}

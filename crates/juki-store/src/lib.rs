@@ -1,0 +1,62 @@
+//! Storage of identity records, their history and the change journal.
+//!
+//! [`Store`] is the interface every node uses; [`SqliteStore`] is the embedded default. The
+//! rules of applying a change (idempotency by `(municipality, record_id)`, the record state
+//! machine, code assignment, the journal) live once, in [`engine`], over the small
+//! [`engine::Txn`] trait each implementation provides, so every implementation behaves alike;
+//! the conformance suite ([`conformance`]) proves it.
+//!
+//! The interface is synchronous: node handlers call it on blocking threads, and the seeded
+//! simulator calls it directly, deterministically (docs/decisions.md).
+
+pub mod engine;
+mod error;
+mod sqlite;
+mod types;
+
+#[cfg(feature = "conformance")]
+pub mod conformance;
+
+pub use error::StoreError;
+pub use sqlite::{SqliteOptions, SqliteStore};
+pub use types::*;
+
+use juki_domain::{LocalGovernmentCode, ResidentCode, ValidatedChange};
+
+/// The storage interface of a node.
+pub trait Store: Send + Sync {
+    /// Applies changes recorded at municipal node `node`, in order, in one transaction. Each
+    /// change gets its own outcome; a refused change does not hold back the others. Nothing is
+    /// visible until the whole call has committed durably.
+    fn apply(
+        &self,
+        node: LocalGovernmentCode,
+        now_ms: i64,
+        changes: &[ValidatedChange],
+    ) -> Result<Vec<Outcome>, StoreError>;
+
+    /// Applies a large stream of changes with the same rules as [`Store::apply`], in large
+    /// transactions, calling `on_batch` with the outcomes of each committed batch.
+    fn bulk_load(
+        &self,
+        node: LocalGovernmentCode,
+        now_ms: i64,
+        batches: &mut dyn Iterator<Item = Vec<ValidatedChange>>,
+        on_batch: &mut dyn FnMut(&[Outcome]),
+    ) -> Result<BulkSummary, StoreError>;
+
+    /// The record of a resident with its whole history at this node, newest first.
+    fn record(&self, code: ResidentCode) -> Result<Option<ResidentView>, StoreError>;
+
+    /// Residents matching the four facts, ordered by resident code, one page at a time.
+    fn search(&self, query: &SearchQuery) -> Result<Vec<SearchHit>, StoreError>;
+
+    /// Journal entries with a sequence above `after`, in order, at most `limit`.
+    fn journal_after(&self, after: u64, limit: usize) -> Result<Vec<JournalEntry>, StoreError>;
+
+    /// Adds a range of resident-code bodies this node may assign from.
+    fn add_code_pool(&self, pool: CodePool) -> Result<(), StoreError>;
+
+    /// Counts and positions, for status and metrics.
+    fn stats(&self) -> Result<StoreStats, StoreError>;
+}

@@ -1,0 +1,487 @@
+//! The SQLite store: the embedded default (nothing to install).
+//!
+//! One writer connection (SQLite allows one writer at a time) and a small pool of reader
+//! connections; WAL mode lets readers run while the writer commits. Every commit of
+//! [`Store::apply`] is durable (`synchronous = FULL`) before it returns.
+
+mod rows;
+mod schema;
+
+use crate::engine::{self, Txn};
+use crate::{
+    BulkSummary, CodePool, JOURNAL_LIMIT_MAX, JournalEntry, Outcome, ResidentView,
+    SEARCH_LIMIT_MAX, SearchHit, SearchQuery, Store, StoreError, StoreStats,
+};
+use juki_domain::{
+    LocalGovernmentCode, RecordStatus, ResidentCode, StoredResident, ValidatedChange,
+};
+use rows::*;
+use rusqlite::{
+    Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
+};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Tuning of a SQLite store.
+#[derive(Clone, Debug)]
+pub struct SqliteOptions {
+    /// Page cache of the writer connection.
+    pub writer_cache_mib: u32,
+    /// Page cache of each reader connection.
+    pub reader_cache_mib: u32,
+    /// Reader connections kept open at most (more may be opened under load and closed after).
+    pub readers_max: usize,
+    /// How long to wait for a lock held by another process.
+    pub busy_timeout_ms: u64,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> SqliteOptions {
+        SqliteOptions {
+            writer_cache_mib: 256,
+            reader_cache_mib: 32,
+            readers_max: 16,
+            busy_timeout_ms: 5_000,
+        }
+    }
+}
+
+/// The longest history the store follows for one resident; a longer chain means damage.
+const HISTORY_ENTRIES_MAX: usize = 100_000;
+
+/// Meta keys of the counters kept in step with `residents`.
+const META_CURRENT: &str = "residents_current";
+const META_TOTAL: &str = "residents_total";
+
+/// The SQLite implementation of [`Store`].
+pub struct SqliteStore {
+    path: PathBuf,
+    options: SqliteOptions,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the store at `path` and brings its schema up to date.
+    pub fn open(path: &Path, options: SqliteOptions) -> Result<SqliteStore, StoreError> {
+        let mut writer = Connection::open(path)?;
+        configure(&writer, &options, options.writer_cache_mib)?;
+        writer.pragma_update(None, "journal_mode", "WAL")?;
+        writer.pragma_update(None, "synchronous", "FULL")?;
+        migrate(&mut writer)?;
+        Ok(SqliteStore {
+            path: path.to_path_buf(),
+            options,
+            writer: Mutex::new(writer),
+            readers: Mutex::new(Vec::new()),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn writer(&self) -> std::sync::MutexGuard<'_, Connection> {
+        // A panic while holding the writer leaves no open transaction behind (rusqlite rolls
+        // back on drop), so a poisoned lock is safe to keep using.
+        self.writer.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn with_reader<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let conn = self.readers.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let conn = match conn {
+            Some(c) => c,
+            None => {
+                let c = Connection::open_with_flags(
+                    &self.path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )?;
+                configure(&c, &self.options, self.options.reader_cache_mib)?;
+                c
+            }
+        };
+        let result = f(&conn);
+        let mut pool = self.readers.lock().unwrap_or_else(|e| e.into_inner());
+        if pool.len() < self.options.readers_max {
+            pool.push(conn);
+        }
+        result
+    }
+
+    fn meta_i64(conn: &Connection, key: &str) -> Result<i64, StoreError> {
+        let v: Option<String> = conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?;
+        v.map_or(Ok(0), |s| {
+            s.parse()
+                .map_err(|_| StoreError::Corrupt(format!("meta {key}")))
+        })
+    }
+}
+
+fn configure(conn: &Connection, options: &SqliteOptions, cache_mib: u32) -> Result<(), StoreError> {
+    conn.busy_timeout(Duration::from_millis(options.busy_timeout_ms))?;
+    conn.pragma_update(None, "cache_size", -(i64::from(cache_mib) * 1024))?;
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(())
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let known = schema::MIGRATIONS.len() as i64;
+    let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if found > known {
+        return Err(StoreError::SchemaNewer { found, known });
+    }
+    for (i, sql) in schema::MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+/// [`Txn`] over an open SQLite transaction; counts how the number of residents changes.
+struct SqliteTxn<'a> {
+    tx: &'a Transaction<'a>,
+    delta_current: i64,
+    delta_total: i64,
+}
+
+impl SqliteTxn<'_> {
+    fn new<'a>(tx: &'a Transaction<'a>) -> SqliteTxn<'a> {
+        SqliteTxn {
+            tx,
+            delta_current: 0,
+            delta_total: 0,
+        }
+    }
+
+    /// Writes the counters' changes; call once before commit.
+    fn finish(self) -> Result<(), StoreError> {
+        for (key, delta) in [
+            (META_CURRENT, self.delta_current),
+            (META_TOTAL, self.delta_total),
+        ] {
+            if delta != 0 {
+                self.tx.execute(
+                    "INSERT INTO meta (key, value) VALUES (?1, ?2) \
+                     ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + ?2",
+                    params![key, delta],
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Txn for SqliteTxn<'_> {
+    fn seen(
+        &mut self,
+        recorded_by: LocalGovernmentCode,
+        record_id: &str,
+    ) -> Result<Option<(u64, ResidentCode)>, StoreError> {
+        let mut st = self.tx.prepare_cached(
+            "SELECT seq, resident_code FROM journal WHERE recorded_by = ?1 AND record_id = ?2",
+        )?;
+        let row: Option<(i64, i64)> = st
+            .query_row(params![recorded_by.get(), record_id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?;
+        row.map(|(seq, code)| {
+            let code = ResidentCode::from_u64(code as u64)
+                .ok_or_else(|| StoreError::Corrupt("resident code".into()))?;
+            Ok((seq as u64, code))
+        })
+        .transpose()
+    }
+
+    fn resident(
+        &mut self,
+        code: ResidentCode,
+    ) -> Result<Option<(StoredResident, u64)>, StoreError> {
+        let mut st = self
+            .tx
+            .prepare_cached(&format!("{RESIDENT_SELECT} WHERE resident_code = ?1"))?;
+        let mut rows = st.query([code.get() as i64])?;
+        match rows.next()? {
+            Some(row) => Ok(Some(read_resident(row)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn peek_code(&mut self) -> Result<Option<ResidentCode>, StoreError> {
+        loop {
+            let mut st = self.tx.prepare_cached(
+                "SELECT start_body, next_body FROM code_pools WHERE next_body < end_body ORDER BY start_body LIMIT 1",
+            )?;
+            let Some((start, next)) = st
+                .query_row([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))
+                .optional()?
+            else {
+                return Ok(None);
+            };
+            let code = ResidentCode::from_body(next as u64);
+            // A code given explicitly (e.g. in a birth row) may already be taken: skip it.
+            let mut taken = self
+                .tx
+                .prepare_cached("SELECT 1 FROM residents WHERE resident_code = ?1")?;
+            if taken.exists([code.get() as i64])? {
+                self.tx.execute(
+                    "UPDATE code_pools SET next_body = next_body + 1 WHERE start_body = ?1",
+                    [start],
+                )?;
+                continue;
+            }
+            return Ok(Some(code));
+        }
+    }
+
+    fn consume_code(&mut self, code: ResidentCode) -> Result<(), StoreError> {
+        let n = self.tx.execute(
+            "UPDATE code_pools SET next_body = next_body + 1 WHERE next_body = ?1 AND next_body < end_body",
+            [code.body() as i64],
+        )?;
+        debug_assert_eq!(n, 1, "consume_code takes the code peek_code returned");
+        Ok(())
+    }
+
+    fn append(&mut self, entry: &JournalEntry) -> Result<u64, StoreError> {
+        let mut st = self.tx.prepare_cached(JOURNAL_INSERT)?;
+        let values = journal_params(entry);
+        st.execute(as_params(&values).as_slice())?;
+        Ok(self.tx.last_insert_rowid() as u64)
+    }
+
+    fn put_resident(
+        &mut self,
+        resident: &StoredResident,
+        last_seq: u64,
+        before: Option<RecordStatus>,
+    ) -> Result<(), StoreError> {
+        let mut st = self.tx.prepare_cached(RESIDENT_INSERT)?;
+        let values = resident_params(resident, last_seq);
+        st.execute(as_params(&values).as_slice())?;
+        let is_current = |s: Option<RecordStatus>| i64::from(s == Some(RecordStatus::Current));
+        self.delta_current += is_current(Some(resident.status)) - is_current(before);
+        self.delta_total += i64::from(before.is_none());
+        Ok(())
+    }
+}
+
+impl Store for SqliteStore {
+    fn apply(
+        &self,
+        node: LocalGovernmentCode,
+        now_ms: i64,
+        changes: &[ValidatedChange],
+    ) -> Result<Vec<Outcome>, StoreError> {
+        let mut conn = self.writer();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut txn = SqliteTxn::new(&tx);
+        let outcomes = changes
+            .iter()
+            .map(|c| engine::apply_one(&mut txn, node, now_ms, c))
+            .collect::<Result<Vec<_>, _>>()?;
+        txn.finish()?;
+        tx.commit()?;
+        Ok(outcomes)
+    }
+
+    fn bulk_load(
+        &self,
+        node: LocalGovernmentCode,
+        now_ms: i64,
+        batches: &mut dyn Iterator<Item = Vec<ValidatedChange>>,
+        on_batch: &mut dyn FnMut(&[Outcome]),
+    ) -> Result<BulkSummary, StoreError> {
+        let mut conn = self.writer();
+        let empty = Self::meta_i64(&conn, META_TOTAL)? == 0;
+        // Into an empty store, building an index once at the end (a sort) is much faster than
+        // inserting every row into it.
+        if empty {
+            for (name, _) in schema::DEFERRABLE_INDEXES {
+                conn.execute_batch(&format!("DROP INDEX IF EXISTS {name}"))?;
+            }
+        }
+        // Each batch commits without waiting for the disk; one checkpoint with a full sync at
+        // the end makes the whole load durable before this returns.
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let loaded = (|| {
+            let mut summary = BulkSummary::default();
+            for batch in batches {
+                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let mut txn = SqliteTxn::new(&tx);
+                let outcomes = batch
+                    .iter()
+                    .map(|c| engine::apply_one(&mut txn, node, now_ms, c))
+                    .collect::<Result<Vec<_>, _>>()?;
+                txn.finish()?;
+                tx.commit()?;
+                summary.count(&outcomes);
+                on_batch(&outcomes);
+            }
+            Ok::<_, StoreError>(summary)
+        })();
+        // Restore what was changed above whether or not the load succeeded.
+        let started = Instant::now();
+        let rebuilt = if empty {
+            schema::DEFERRABLE_INDEXES
+                .iter()
+                .try_for_each(|(name, sql)| {
+                    conn.execute_batch(&format!("DROP INDEX IF EXISTS {name}; {sql}"))
+                        .map_err(StoreError::from)
+                })
+        } else {
+            Ok(())
+        };
+        let index_build_ms = started.elapsed().as_millis() as u64;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.query_row("PRAGMA wal_checkpoint(FULL)", [], |_| Ok(()))?;
+        let mut summary = loaded?;
+        rebuilt?;
+        summary.index_build_ms = index_build_ms;
+        Ok(summary)
+    }
+
+    fn record(&self, code: ResidentCode) -> Result<Option<ResidentView>, StoreError> {
+        self.with_reader(|conn| {
+            let mut st =
+                conn.prepare_cached(&format!("{RESIDENT_SELECT} WHERE resident_code = ?1"))?;
+            let mut rows = st.query([code.get() as i64])?;
+            let Some(row) = rows.next()? else {
+                return Ok(None);
+            };
+            let (current, last_seq) = read_resident(row)?;
+            let mut history = Vec::new();
+            let mut next = Some(last_seq);
+            let mut entry_st = conn.prepare_cached(&format!("{JOURNAL_SELECT} WHERE seq = ?1"))?;
+            while let Some(seq) = next {
+                if history.len() >= HISTORY_ENTRIES_MAX {
+                    return Err(StoreError::Corrupt(format!(
+                        "history of a resident longer than {HISTORY_ENTRIES_MAX}"
+                    )));
+                }
+                let mut rows = entry_st.query([seq as i64])?;
+                let row = rows
+                    .next()?
+                    .ok_or_else(|| StoreError::Corrupt(format!("journal entry {seq} missing")))?;
+                let entry = read_journal(row)?;
+                if entry.prev_seq.is_some_and(|p| p >= seq) {
+                    return Err(StoreError::Corrupt(format!(
+                        "journal entry {seq} points forward"
+                    )));
+                }
+                next = entry.prev_seq;
+                history.push(entry);
+            }
+            Ok(Some(ResidentView { current, history }))
+        })
+    }
+
+    fn search(&self, q: &SearchQuery) -> Result<Vec<SearchHit>, StoreError> {
+        let limit = q.limit.clamp(1, SEARCH_LIMIT_MAX) as i64;
+        self.with_reader(|conn| {
+            let mut st = conn.prepare_cached(&format!(
+                "{RESIDENT_SELECT} WHERE search_key = ?1 AND birth_date = ?2 AND sex = ?3 \
+                 AND (?4 IS NULL OR lgc = ?4) AND (?5 IS NULL OR substr(address, 1, length(?5)) = ?5) \
+                 AND (?6 OR status = 'current') AND resident_code > ?7 ORDER BY resident_code LIMIT ?8"
+            ))?;
+            let mut rows = st.query(params![
+                q.search_key,
+                q.birth_date.to_string(),
+                q.sex.as_str(),
+                q.address_code.map(|c| c.get()),
+                q.address_prefix,
+                q.include_closed,
+                q.after.map_or(-1, |c| c.get() as i64),
+                limit
+            ])?;
+            let mut hits = Vec::new();
+            while let Some(row) = rows.next()? {
+                hits.push(SearchHit { resident: read_resident(row)?.0 });
+            }
+            Ok(hits)
+        })
+    }
+
+    fn journal_after(&self, after: u64, limit: usize) -> Result<Vec<JournalEntry>, StoreError> {
+        let limit = limit.clamp(1, JOURNAL_LIMIT_MAX) as i64;
+        self.with_reader(|conn| {
+            let mut st = conn.prepare_cached(&format!(
+                "{JOURNAL_SELECT} WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+            ))?;
+            let mut rows = st.query(params![after as i64, limit])?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next()? {
+                out.push(read_journal(row)?);
+            }
+            Ok(out)
+        })
+    }
+
+    fn add_code_pool(&self, pool: CodePool) -> Result<(), StoreError> {
+        if pool.start >= pool.end || pool.end > ResidentCode::SPACE {
+            return Err(StoreError::Io(format!(
+                "invalid code pool {}..{}",
+                pool.start, pool.end
+            )));
+        }
+        let mut conn = self.writer();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let overlaps: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM code_pools WHERE start_body < ?2 AND end_body > ?1)",
+            params![pool.start as i64, pool.end as i64],
+            |r| r.get(0),
+        )?;
+        if overlaps {
+            return Err(StoreError::Io(format!(
+                "code pool {}..{} overlaps one already held",
+                pool.start, pool.end
+            )));
+        }
+        tx.execute(
+            "INSERT INTO code_pools (start_body, end_body, next_body) VALUES (?1, ?2, ?1)",
+            params![pool.start as i64, pool.end as i64],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn stats(&self) -> Result<StoreStats, StoreError> {
+        self.with_reader(|conn| {
+            let journal_head: i64 =
+                conn.query_row("SELECT coalesce(max(seq), 0) FROM journal", [], |r| {
+                    r.get(0)
+                })?;
+            let codes_available: i64 = conn.query_row(
+                "SELECT coalesce(sum(end_body - next_body), 0) FROM code_pools",
+                [],
+                |r| r.get(0),
+            )?;
+            let schema_version: i64 =
+                conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+            Ok(StoreStats {
+                residents_current: Self::meta_i64(conn, META_CURRENT)? as u64,
+                residents_total: Self::meta_i64(conn, META_TOTAL)? as u64,
+                journal_head: journal_head as u64,
+                codes_available: codes_available as u64,
+                schema_version,
+            })
+        })
+    }
+}

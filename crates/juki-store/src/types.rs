@@ -1,0 +1,132 @@
+//! The values that cross the storage interface.
+
+use juki_domain::change::Destination;
+use juki_domain::{
+    BirthDate, ChangeKind, Date, IdentityFacts, LocalFields, LocalGovernmentCode, Problem,
+    RecordStatus, ResidentCode, Sex, StoredResident,
+};
+
+/// What became of one change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Recorded under journal sequence `seq`, about `resident_code` (assigned, if it was empty).
+    Applied {
+        seq: u64,
+        resident_code: ResidentCode,
+    },
+    /// The record id was seen before: nothing was applied; `seq` is the earlier entry.
+    Duplicate {
+        seq: u64,
+        resident_code: ResidentCode,
+    },
+    /// The change does not fit the current record (or no code could be assigned).
+    Refused(Problem),
+}
+
+/// One entry of the append-only change journal: what changed, and the record after it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JournalEntry {
+    /// This node's sequence: gapless, starting at 1.
+    pub seq: u64,
+    /// The municipal node that recorded the change.
+    pub recorded_by: LocalGovernmentCode,
+    pub record_id: String,
+    pub kind: ChangeKind,
+    pub effective_date: Date,
+    pub notified_date: Option<Date>,
+    /// When this node committed it, ms since the Unix epoch (UTC, injected clock).
+    pub recorded_at_ms: i64,
+    /// The resident the change is about (after a code change: the new code).
+    pub resident_code: ResidentCode,
+    /// For a code change: the code before.
+    pub previous_code: Option<ResidentCode>,
+    /// The previous entry of the same person's history, if any.
+    pub prev_seq: Option<u64>,
+    /// The record's state and facts after the change.
+    pub status: RecordStatus,
+    pub facts: IdentityFacts,
+    /// Local-only fields after the change (municipal node only; never forwarded).
+    pub local: LocalFields,
+    pub planned_date: Option<Date>,
+    pub destination: Option<Destination>,
+}
+
+/// A resident as a node holds it: the record now, and its history, newest first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResidentView {
+    pub current: StoredResident,
+    pub history: Vec<JournalEntry>,
+}
+
+/// The four facts to search by (kana reading, birth date, sex; optionally the address).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SearchQuery {
+    /// The normalised reading, from [`juki_domain::name::kana_search_key`].
+    pub search_key: String,
+    pub birth_date: BirthDate,
+    pub sex: Sex,
+    /// Restrict to addresses in this local government.
+    pub address_code: Option<LocalGovernmentCode>,
+    /// Restrict to address remainders starting with this.
+    pub address_prefix: Option<String>,
+    /// Include closed records (default: current only).
+    pub include_closed: bool,
+    /// Page: only codes above this one.
+    pub after: Option<ResidentCode>,
+    /// Page size (the store caps it at [`SEARCH_LIMIT_MAX`]).
+    pub limit: usize,
+}
+
+/// The largest page a search returns.
+pub const SEARCH_LIMIT_MAX: usize = 1000;
+/// The most journal entries one call returns.
+pub const JOURNAL_LIMIT_MAX: usize = 10_000;
+
+/// One search result.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SearchHit {
+    pub resident: StoredResident,
+}
+
+/// A range of resident-code bodies (first ten digits) a node may assign: `start..end`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CodePool {
+    pub start: u64,
+    pub end: u64,
+}
+
+/// Counts and positions of a store.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StoreStats {
+    /// Records currently in force.
+    pub residents_current: u64,
+    /// All records, closed ones included.
+    pub residents_total: u64,
+    /// Highest journal sequence (0 when empty).
+    pub journal_head: u64,
+    /// Resident codes left to assign.
+    pub codes_available: u64,
+    pub schema_version: i64,
+}
+
+/// Totals of a bulk load.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BulkSummary {
+    pub applied: u64,
+    pub duplicates: u64,
+    pub refused: u64,
+    /// Seconds spent rebuilding deferred indexes at the end.
+    pub index_build_ms: u64,
+}
+
+impl BulkSummary {
+    pub fn count(&mut self, outcomes: &[Outcome]) {
+        for o in outcomes {
+            match o {
+                Outcome::Applied { .. } => self.applied += 1,
+                Outcome::Duplicate { .. } => self.duplicates += 1,
+                Outcome::Refused(_) => self.refused += 1,
+            }
+        }
+    }
+}

@@ -1,0 +1,2 @@
+//! The `juki` command (being written).
+fn main() {}
