@@ -1,1 +1,148 @@
-//! juki-client (being written).
+//! A typed client of a juki node (docs/api.md): HTTPS with HTTP/2, trusting the CA the caller
+//! names; every error answer is decoded into its FORMATS §5 body.
+
+use juki_api::{ErrorBody, Health, RecordResponse, SearchResponse, SubmitRequest, SubmitResponse};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Why a call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The node answered with an error body.
+    #[error("{status} {}: {} / {}", .body.code, .body.message_ja, .body.message_en)]
+    Refused {
+        status: u16,
+        retry_after: Option<u64>,
+        body: ErrorBody,
+    },
+    /// The node could not be reached, or answered something that is not juki's.
+    #[error("node unreachable or answered unexpectedly: {0}")]
+    Transport(String),
+    #[error("client configuration: {0}")]
+    Config(String),
+}
+
+/// A connection to one node.
+#[derive(Clone, Debug)]
+pub struct Client {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl Client {
+    /// A client of the node at `base` (e.g. `https://127.0.0.1:7443`) trusting the CA
+    /// certificates in `ca_pem`.
+    pub fn new(base: &str, ca_pem: &[u8], timeout: Duration) -> Result<Client, ClientError> {
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in rustls_pemfile::certs(&mut &*ca_pem) {
+            let cert = cert.map_err(|e| ClientError::Config(format!("CA file: {e}")))?;
+            roots
+                .add(cert)
+                .map_err(|e| ClientError::Config(format!("CA certificate: {e}")))?;
+        }
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut tls = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| ClientError::Config(e.to_string()))?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        let http = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls)
+            .timeout(timeout)
+            .build()
+            .map_err(|e| ClientError::Config(e.to_string()))?;
+        Ok(Client {
+            base: base.trim_end_matches('/').to_string(),
+            http,
+        })
+    }
+
+    async fn decode<T: serde::de::DeserializeOwned>(
+        resp: reqwest::Response,
+    ) -> Result<T, ClientError> {
+        let status = resp.status();
+        let retry_after = resp
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok());
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| ClientError::Transport(e.to_string()))?;
+        if status.is_success() {
+            return serde_json::from_slice(&bytes)
+                .map_err(|e| ClientError::Transport(format!("bad body: {e}")));
+        }
+        match serde_json::from_slice::<ErrorBody>(&bytes) {
+            Ok(body) => Err(ClientError::Refused {
+                status: status.as_u16(),
+                retry_after,
+                body,
+            }),
+            Err(_) => Err(ClientError::Transport(format!(
+                "HTTP {status} without a juki error body"
+            ))),
+        }
+    }
+
+    fn transport(e: reqwest::Error) -> ClientError {
+        ClientError::Transport(e.to_string())
+    }
+
+    pub async fn health(&self) -> Result<Health, ClientError> {
+        let resp = self
+            .http
+            .get(format!("{}/healthz", self.base))
+            .send()
+            .await
+            .map_err(Self::transport)?;
+        Self::decode(resp).await
+    }
+
+    pub async fn submit(&self, req: &SubmitRequest) -> Result<SubmitResponse, ClientError> {
+        let resp = self
+            .http
+            .post(format!("{}/v1/changes", self.base))
+            .json(req)
+            .send()
+            .await
+            .map_err(Self::transport)?;
+        Self::decode(resp).await
+    }
+
+    pub async fn record(&self, resident_code: &str) -> Result<RecordResponse, ClientError> {
+        let resp = self
+            .http
+            .get(format!("{}/v1/records/{resident_code}", self.base))
+            .send()
+            .await
+            .map_err(Self::transport)?;
+        Self::decode(resp).await
+    }
+
+    /// `params`: `kana`, `birth_date`, `sex`, and optionally `address_code`, `address_prefix`,
+    /// `include_closed`, `limit`, `page_token`.
+    pub async fn search(&self, params: &[(&str, &str)]) -> Result<SearchResponse, ClientError> {
+        let resp = self
+            .http
+            .get(format!("{}/v1/search", self.base))
+            .query(params)
+            .send()
+            .await
+            .map_err(Self::transport)?;
+        Self::decode(resp).await
+    }
+
+    /// The raw Prometheus text of `/metrics`.
+    pub async fn metrics(&self) -> Result<String, ClientError> {
+        let resp = self
+            .http
+            .get(format!("{}/metrics", self.base))
+            .send()
+            .await
+            .map_err(Self::transport)?;
+        resp.text().await.map_err(Self::transport)
+    }
+}

@@ -2,19 +2,21 @@
 //! related to the head (世帯主).
 //!
 //! A household is drawn by type (single, couple, couple with children, single parent, three
-//! generations), then its members' ages are drawn from the age table restricted to what the
-//! role allows (a child at least 16 years younger than both parents, a head's parent at least
-//! 22 years older than the head), so the population keeps the pyramid's shape while every
-//! household stays consistent. See docs/synth.md for the weights and their sources.
+//! generations), then every member's age is drawn from the age table restricted to what the
+//! role allows (a child born when the younger parent was 16–45, a head's parent 20–40 years
+//! older than the head, a spouse within a few years of the head), so every household is
+//! consistent. The table's weights are then fitted once (iterative proportional fitting on a
+//! fixed sample) so that the people in all households together match the census pyramid.
+//! See docs/synth.md for the weights and their sources.
 
-use crate::days::Day;
+use crate::days::{self, Day};
 use crate::names::{
     self, AliasStyle, JAPANESE, NATIONALITIES, NATIONALITY_WEIGHTS, Nationality, Pair, Style, Words,
 };
-use crate::pyramid::{AGE_MAX, AgeTable};
+use crate::pyramid::{AGE_MAX, AgeTable, GROUPS, group};
 use crate::rng::{Rng, Weighted};
 
-/// The most members a household can have (head, spouse, four children, two parents).
+/// The most members a household can have (head, spouse, two parents, four children).
 pub const MEMBERS_MAX: usize = 8;
 
 /// 続柄: relationship to the household head, as a resident record writes it.
@@ -82,7 +84,7 @@ enum Kind {
     Couple,
     CoupleWithChildren,
     SingleParent,
-    /// Head, spouse, children and the head's parent(s).
+    /// Head, spouse, the head's parent(s) and children.
     WithParents,
     /// An older head, spouse, their son, his wife and grandchildren.
     WithGrandchildren,
@@ -97,16 +99,29 @@ const KINDS: [Kind; 6] = [
     Kind::WithGrandchildren,
 ];
 
-/// Household types of Japanese nationals, per mille of households. Approximately the 2020
-/// census family types (single 38%, couple only 20%, couple and children 25%, single parent 9%,
-/// other 8%), adjusted so that the resulting population matches the age pyramid.
-const JAPANESE_KIND_PER_MILLE: [u64; 6] = [380, 200, 250, 90, 45, 35];
+/// Household types of Japanese nationals, per mille of households: about the 2020 census
+/// family types (single 38%, couple only 20%, couple and children 25%, single parent 9%,
+/// three generations and other 8%).
+const JAPANESE_KIND_PER_MILLE: [u64; 6] = [400, 200, 235, 90, 42, 33];
 /// Foreign residents: mostly single (students, trainees, workers).
 const FOREIGN_KIND_PER_MILLE: [u64; 6] = [600, 140, 200, 60, 0, 0];
 
-const CHILDREN_COUPLE: [u64; 4] = [40, 45, 13, 2];
+/// Children per couple with children (1–4), per single parent (1–3), grandchildren (0–3).
+const CHILDREN_COUPLE: [u64; 4] = [50, 38, 10, 2];
 const CHILDREN_SINGLE_PARENT: [u64; 3] = [60, 32, 8];
 const GRANDCHILDREN: [u64; 4] = [15, 35, 40, 10];
+
+/// Men among people who live alone, per mille, before fitting (below 65 more men than women
+/// live alone; above, the widowed are mostly women). Fitted per age group so that each group's
+/// sex ratio matches the table's.
+const SINGLE_MALE_PER_MILLE: u32 = 580;
+const SINGLE_MALE_PER_MILLE_RANGE: (u32, u32) = (30, 900);
+/// The first age group (20–24) whose people living alone have their sex fitted.
+const ADULT_GROUP_FIRST: usize = 4;
+/// Men among heads of couples, of couples with children and of single-parent households.
+const COUPLE_HEAD_MALE_PPM: u32 = 920_000;
+const FAMILY_HEAD_MALE_PPM: u32 = 950_000;
+const SINGLE_PARENT_MALE_PPM: u32 = 150_000;
 
 /// Birth dates only partly known, per million residents aged two or more.
 const PARTIAL_BIRTH_JAPANESE_PPM: u32 = 100;
@@ -114,6 +129,12 @@ const PARTIAL_BIRTH_FOREIGN_PPM: u32 = 15_000;
 /// Residents with an individual number, per million.
 const INDIVIDUAL_NUMBER_JAPANESE_PPM: u32 = 990_000;
 const INDIVIDUAL_NUMBER_FOREIGN_PPM: u32 = 950_000;
+
+/// Rounds of fitting the age weights, and households drawn per round and population.
+const FIT_ROUNDS: u64 = 8;
+const FIT_HOUSEHOLDS: u32 = 1 << 15;
+/// The fixed seed of every calibration draw: the model never depends on a run's seed.
+const CALIBRATION_SEED: u64 = 0x5EED_CA1B;
 
 /// The fixed tables the generator draws from.
 #[derive(Debug)]
@@ -125,11 +146,21 @@ pub struct Model {
     children_couple: Weighted,
     children_single_parent: Weighted,
     grandchildren: Weighted,
+    /// Men among people living alone by age group, per mille: [Japanese, foreign].
+    single_male: [[u32; GROUPS]; 2],
+}
+
+/// People by age group in a sample of households, and the men among them.
+#[derive(Debug)]
+pub struct Observed {
+    pub people: [u64; GROUPS],
+    pub men: [u64; GROUPS],
 }
 
 impl Model {
+    /// The model, its age weights fitted so that people in households match the pyramid.
     pub fn new() -> Model {
-        Model {
+        let mut model = Model {
             japan_ages: AgeTable::japan(),
             foreign_ages: AgeTable::foreign(),
             japanese_kinds: Weighted::new(&JAPANESE_KIND_PER_MILLE),
@@ -137,7 +168,80 @@ impl Model {
             children_couple: Weighted::new(&CHILDREN_COUPLE),
             children_single_parent: Weighted::new(&CHILDREN_SINGLE_PARENT),
             grandchildren: Weighted::new(&GRANDCHILDREN),
+            single_male: [[SINGLE_MALE_PER_MILLE; GROUPS]; 2],
+        };
+        for population in [0, 1] {
+            let table = if population == 1 {
+                &model.foreign_ages
+            } else {
+                &model.japan_ages
+            };
+            for (g, share) in model.single_male[population]
+                .iter_mut()
+                .enumerate()
+                .skip(13)
+            {
+                *share = table.target_male_per_mille(g);
+            }
         }
+        for round in 0..FIT_ROUNDS {
+            for foreign in [false, true] {
+                let stream = round * 2 + u64::from(foreign);
+                let observed = model.observe(stream, foreign, FIT_HOUSEHOLDS);
+                let table = if foreign {
+                    &mut model.foreign_ages
+                } else {
+                    &mut model.japan_ages
+                };
+                table.refit(&observed.people);
+                // Adults' sex ratio: only people living alone have a sex that is free to move.
+                let single_male = &mut model.single_male[usize::from(foreign)];
+                for (g, share) in single_male.iter_mut().enumerate().skip(ADULT_GROUP_FIRST) {
+                    let (people, men) = (observed.people[g], observed.men[g]);
+                    if people == 0 || men == 0 {
+                        continue;
+                    }
+                    let want = u64::from(table.target_male_per_mille(g)) * people;
+                    let (lo, hi) = SINGLE_MALE_PER_MILLE_RANGE;
+                    *share = ((u64::from(*share) * want / (men * 1000)) as u32).clamp(lo, hi);
+                }
+            }
+        }
+        model
+    }
+
+    /// People by age group in `households` households of one population, drawn on `stream` of
+    /// the calibration seed. Households whose ages come from the other table (foreign
+    /// residents with the national age profile) are left out.
+    pub fn observe(&self, stream: u64, foreign: bool, households: u32) -> Observed {
+        let mut rng = Rng::new(CALIBRATION_SEED, stream);
+        let mut observed = Observed {
+            people: [0; GROUPS],
+            men: [0; GROUPS],
+        };
+        for _ in 0..households {
+            let (nationality, slots) = draw_slots(self, &mut rng, foreign, MEMBERS_MAX);
+            if nationality.is_some_and(|n| n.national_age_profile) {
+                continue;
+            }
+            for slot in slots.as_slice() {
+                observed.people[group(slot.age)] += 1;
+                observed.men[group(slot.age)] += u64::from(slot.male);
+            }
+        }
+        observed
+    }
+
+    /// (members, households) of a fixed sample of households without a size cap: the
+    /// calibration of the foreign share (docs/synth.md).
+    pub fn mean_size(&self, foreign: bool) -> (u64, u64) {
+        let mut rng = Rng::new(CALIBRATION_SEED, 1_000 + u64::from(foreign));
+        let households = 1u64 << 16;
+        let mut members = 0u64;
+        for _ in 0..households {
+            members += draw_slots(self, &mut rng, foreign, MEMBERS_MAX).1.len as u64;
+        }
+        (members, households)
     }
 }
 
@@ -155,8 +259,8 @@ struct Slot {
     age: u32,
 }
 
-/// Up to `cap` slots; adding past the cap is silently ignored (a household cut at a chunk's
-/// end loses its last members, which never breaks consistency: heads and parents come first).
+/// Up to `cap` slots; adding past the cap is ignored. A household cut at a chunk's end loses
+/// its last members, which never breaks consistency: heads, spouses and parents come first.
 struct Slots {
     items: [Slot; MEMBERS_MAX],
     len: usize,
@@ -174,30 +278,25 @@ impl Slots {
             self.len += 1;
         }
     }
-}
 
-/// −k..=k, peaked at 0.
-fn triangular(rng: &mut Rng, k: u32) -> i32 {
-    (rng.between(0, k) + rng.between(0, k)) as i32 - k as i32
-}
-
-fn clamp_age(age: i32, lo: u32) -> u32 {
-    age.clamp(lo as i32, AGE_MAX as i32) as u32
+    fn as_slice(&self) -> &[Slot] {
+        &self.items[..self.len]
+    }
 }
 
 fn male_at(rng: &mut Rng, ages: &AgeTable, age: u32) -> bool {
     rng.below(1000) < ages.male_per_mille(age)
 }
 
-/// A spouse's age: husbands are two years older on average.
-fn spouse_age(rng: &mut Rng, head_age: u32, head_male: bool) -> u32 {
-    let gap = 2 + triangular(rng, 5);
-    let age = if head_male {
-        head_age as i32 - gap
+/// A spouse's age, from the table within a few years of the head's: wives 0–6 years younger
+/// or up to 3 older than their husbands.
+fn spouse_age(rng: &mut Rng, ages: &AgeTable, head_age: u32, head_male: bool) -> u32 {
+    let (lo, hi) = if head_male {
+        (head_age.saturating_sub(6), head_age + 3)
     } else {
-        head_age as i32 + gap
+        (head_age.saturating_sub(3), head_age + 6)
     };
-    clamp_age(age, 18)
+    ages.sample(rng, lo.max(18), hi.max(18))
 }
 
 /// `count` children of parents whose younger is `parent_age`: ages drawn from the table within
@@ -225,6 +324,36 @@ fn push_children(
     }
 }
 
+/// The head's parent: 20–40 years older than the head, when that is a possible age.
+fn push_parent(
+    rng: &mut Rng,
+    ages: &AgeTable,
+    slots: &mut Slots,
+    head_age: u32,
+    rel: Relationship,
+    male: bool,
+) {
+    if head_age + 20 <= AGE_MAX {
+        slots.push(rel, male, ages.sample(rng, head_age + 20, head_age + 40));
+    }
+}
+
+/// The head and spouse of a couple; returns the younger one's age.
+fn push_couple(
+    rng: &mut Rng,
+    ages: &AgeTable,
+    slots: &mut Slots,
+    head_age: u32,
+    male_ppm: u32,
+) -> u32 {
+    use Relationship as R;
+    let male = rng.chance(male_ppm);
+    let spouse = spouse_age(rng, ages, head_age, male);
+    slots.push(R::Head, male, head_age);
+    slots.push(if male { R::Wife } else { R::Husband }, !male, spouse);
+    head_age.min(spouse)
+}
+
 fn kind_slots(
     model: &Model,
     rng: &mut Rng,
@@ -236,88 +365,76 @@ fn kind_slots(
     use Relationship as R;
     match kind {
         Kind::Single => {
-            let (age, elder) = if foreign {
-                (ages.sample(rng, 18, AGE_MAX), false)
+            let age = if foreign {
+                ages.sample(rng, 18, AGE_MAX)
             } else {
                 match rng.below(100) {
-                    0..40 => (ages.sample(rng, 18, 34), false),
-                    40..67 => (ages.sample(rng, 35, 64), false),
-                    _ => (ages.sample(rng, 65, AGE_MAX), true),
+                    0..40 => ages.sample(rng, 18, 34),
+                    40..67 => ages.sample(rng, 35, 64),
+                    _ => ages.sample(rng, 65, AGE_MAX),
                 }
             };
-            // Two in three older people who live alone are women.
-            let mut per_mille = ages.male_per_mille(age);
-            if elder {
-                per_mille = per_mille * 3 / 4;
-            }
+            let per_mille = model.single_male[usize::from(foreign)][group(age)];
             slots.push(R::Head, rng.below(1000) < per_mille, age);
         }
         Kind::Couple => {
             let age = if foreign {
                 ages.sample(rng, 20, 90)
-            } else if rng.chance(400_000) {
-                ages.sample(rng, 22, 59)
             } else {
-                ages.sample(rng, 60, 100)
+                ages.sample(rng, 22, 95)
             };
-            let male = rng.chance(920_000);
-            slots.push(R::Head, male, age);
-            slots.push(
-                if male { R::Wife } else { R::Husband },
-                !male,
-                spouse_age(rng, age, male),
-            );
+            push_couple(rng, ages, slots, age, COUPLE_HEAD_MALE_PPM);
         }
-        Kind::CoupleWithChildren | Kind::WithParents => {
-            let age = match (kind, foreign) {
-                (Kind::WithParents, _) => ages.sample(rng, 35, 60),
-                (_, true) => ages.sample(rng, 22, 60),
-                (_, false) => ages.sample(rng, 25, 64),
+        Kind::CoupleWithChildren => {
+            let age = if foreign {
+                ages.sample(rng, 22, 60)
+            } else {
+                ages.sample(rng, 25, 80)
             };
-            let male = rng.chance(950_000);
-            let spouse = spouse_age(rng, age, male);
-            slots.push(R::Head, male, age);
-            slots.push(if male { R::Wife } else { R::Husband }, !male, spouse);
-            if kind == Kind::WithParents {
-                // The head's parents come before the children so a cut household keeps them.
-                let mother = age + rng.between(22, 36);
-                let father = clamp_age(mother as i32 + 2 + triangular(rng, 4), age + 22);
-                match rng.below(100) {
-                    0..60 => push_parent(slots, R::Mother, false, mother),
-                    60..75 => push_parent(slots, R::Father, true, father),
-                    _ => {
-                        push_parent(slots, R::Father, true, father);
-                        push_parent(slots, R::Mother, false, mother);
-                    }
+            let younger = push_couple(rng, ages, slots, age, FAMILY_HEAD_MALE_PPM);
+            let count = model.children_couple.sample(rng) + 1;
+            push_children(rng, ages, slots, younger, count, R::Child);
+        }
+        Kind::WithParents => {
+            let age = ages.sample(rng, 35, 65);
+            let younger = push_couple(rng, ages, slots, age, FAMILY_HEAD_MALE_PPM);
+            // The head's parents come before the children so a cut household keeps them.
+            match rng.below(100) {
+                0..60 => push_parent(rng, ages, slots, age, R::Mother, false),
+                60..75 => push_parent(rng, ages, slots, age, R::Father, true),
+                _ => {
+                    push_parent(rng, ages, slots, age, R::Father, true);
+                    push_parent(rng, ages, slots, age, R::Mother, false);
                 }
             }
-            let count = model.children_couple.sample(rng) + 1;
-            push_children(rng, ages, slots, age.min(spouse), count, R::Child);
+            let count = model.children_single_parent.sample(rng) + 1;
+            push_children(rng, ages, slots, younger, count, R::Child);
         }
         Kind::SingleParent => {
             let age = if foreign {
                 ages.sample(rng, 22, 60)
             } else {
-                ages.sample(rng, 25, 70)
+                ages.sample(rng, 25, 75)
             };
-            let male = rng.chance(150_000);
+            let male = rng.chance(SINGLE_PARENT_MALE_PPM);
             slots.push(R::Head, male, age);
             let count = model.children_single_parent.sample(rng) + 1;
             push_children(rng, ages, slots, age, count, R::Child);
         }
         Kind::WithGrandchildren => {
-            let age = ages.sample(rng, 62, 92);
+            let age = ages.sample(rng, 62, 90);
             let male = rng.chance(800_000);
             slots.push(R::Head, male, age);
-            let mut youngest = age;
+            let mut younger = age;
             if male && rng.chance(750_000) {
-                let wife = spouse_age(rng, age, true);
+                let wife = spouse_age(rng, ages, age, true);
                 slots.push(R::Wife, false, wife);
-                youngest = youngest.min(wife);
+                younger = younger.min(wife);
             }
-            let son = youngest - rng.between(24, 36);
+            // younger ≥ 56, so the son is at least 16 and his wife an adult.
+            let son = ages.sample(rng, younger.saturating_sub(40), younger - 22);
             slots.push(R::Child, true, son);
-            let sons_wife = clamp_age(son as i32 - 2 + triangular(rng, 5), 18).min(youngest - 16);
+            let sons_wife = spouse_age(rng, ages, son, true).min(younger - 16);
             slots.push(R::ChildsWife, false, sons_wife);
             let count = model.grandchildren.sample(rng);
             push_children(rng, ages, slots, son.min(sons_wife), count, R::Grandchild);
@@ -325,13 +442,38 @@ fn kind_slots(
     }
 }
 
-fn push_parent(slots: &mut Slots, rel: Relationship, male: bool, age: u32) {
-    if age <= AGE_MAX {
-        slots.push(rel, male, age);
-    }
+/// The nationality (of a foreign household), type and members' roles, sexes and ages.
+fn draw_slots(
+    model: &Model,
+    rng: &mut Rng,
+    foreign: bool,
+    cap: usize,
+) -> (Option<&'static Nationality>, Slots) {
+    let nationality = foreign.then(|| &NATIONALITIES[NATIONALITY_WEIGHTS.sample(rng)]);
+    let ages = match nationality {
+        Some(n) if !n.national_age_profile => &model.foreign_ages,
+        _ => &model.japan_ages,
+    };
+    let kinds = if foreign {
+        &model.foreign_kinds
+    } else {
+        &model.japanese_kinds
+    };
+    let kind = KINDS[kinds.sample(rng)];
+    let mut slots = Slots {
+        items: [Slot {
+            relationship: Relationship::Head,
+            male: false,
+            age: 0,
+        }; MEMBERS_MAX],
+        len: 0,
+        cap: cap.min(MEMBERS_MAX),
+    };
+    kind_slots(model, rng, kind, foreign, ages, &mut slots);
+    (nationality, slots)
 }
 
-/// A household's people (not yet its address), written into `out`.
+/// A household's people (not yet its address).
 #[derive(Debug)]
 pub struct Household {
     pub nationality: Option<&'static Nationality>,
@@ -375,7 +517,7 @@ fn precision(rng: &mut Rng, age: u32, foreign: bool) -> Precision {
     }
 }
 
-/// Fills `hh` with a new household of at most `cap` members living in the municipality since
+/// Fills `hh` with a new household of at most `cap` members, living in the municipality since
 /// dates before `today`.
 pub fn generate(
     model: &Model,
@@ -387,32 +529,12 @@ pub fn generate(
 ) {
     debug_assert!(cap >= 1);
     hh.members.clear();
-    let nationality = foreign.then(|| &NATIONALITIES[NATIONALITY_WEIGHTS.sample(rng)]);
+    let (nationality, slots) = draw_slots(model, rng, foreign, cap);
     hh.nationality = nationality;
-    let ages = match nationality {
-        Some(n) if !n.national_age_profile => &model.foreign_ages,
-        _ => &model.japan_ages,
-    };
-    let kinds = if foreign {
-        &model.foreign_kinds
-    } else {
-        &model.japanese_kinds
-    };
-    let kind = KINDS[kinds.sample(rng)];
-    let mut slots = Slots {
-        items: [Slot {
-            relationship: Relationship::Head,
-            male: false,
-            age: 0,
-        }; MEMBERS_MAX],
-        len: 0,
-        cap: cap.min(MEMBERS_MAX),
-    };
-    kind_slots(model, rng, kind, foreign, ages, &mut slots);
 
-    // When the household moved to this address, and (for some) how much earlier it came to the
-    // municipality: recent moves are likelier (the smaller of two uniform draws).
-    // Most foreign residents came to Japan within the last fifteen years.
+    // When the household moved to this address, and (for half) how much earlier it came to
+    // the municipality; recent moves are likelier (the smaller of two uniform draws). Most
+    // foreign residents came to Japan within the last fifteen years.
     let head_age = slots.items[0].age;
     let recent_only = nationality.is_some_and(|n| !n.national_age_profile);
     let years_max = if recent_only { 15 } else { 50 }.min(head_age.saturating_sub(18));
@@ -440,8 +562,23 @@ pub fn generate(
         m.birth = birth_day(rng, today, m.age);
         m.precision = precision(rng, m.age, foreign);
         m.has_individual_number = rng.chance(number_ppm);
-        m.address_since = address_since.max(m.birth);
-        m.resident_since = resident_since.max(m.birth);
+        // Nobody lives somewhere before birth; with a partial birth date the bound is the end
+        // of what is known, so the dates never reveal the day the register does not know.
+        let known_born_by = match m.precision {
+            Precision::Full => m.birth,
+            Precision::YearMonth => {
+                let (y, mo, _) = days::to_civil(m.birth);
+                if mo == 12 {
+                    days::from_civil(y + 1, 1, 1)
+                } else {
+                    days::from_civil(y, mo + 1, 1)
+                }
+            }
+            Precision::Year => days::from_civil(days::to_civil(m.birth).0 + 1, 1, 1),
+            Precision::Unknown => Day::MIN,
+        };
+        m.address_since = address_since.max(known_born_by);
+        m.resident_since = resident_since.max(known_born_by);
     }
 }
 
@@ -466,7 +603,7 @@ fn member(slot: &Slot) -> Member {
 fn name_japanese(rng: &mut Rng, slots: &Slots, hh: &mut Household) {
     // One family name for the household (夫婦同氏; the head's parents and the son's wife too).
     let family = JAPANESE.family(rng);
-    for slot in &slots.items[..slots.len] {
+    for slot in slots.as_slice() {
         let given = JAPANESE.given(rng, slot.male);
         hh.members.push(Member {
             family: [family.kanji, "", ""],
@@ -485,7 +622,7 @@ fn name_foreign(rng: &mut Rng, n: &'static Nationality, slots: &Slots, hh: &mut 
         rng.pick(n.families)
     };
     let japanese_alias_family = rng.pick(names::ZAINICHI_ALIAS_FAMILY);
-    for slot in &slots.items[..slots.len] {
+    for slot in slots.as_slice() {
         let is_spouse = matches!(
             slot.relationship,
             Relationship::Wife | Relationship::Husband
@@ -556,18 +693,4 @@ fn name_foreign(rng: &mut Rng, n: &'static Nationality, slots: &Slots, hh: &mut 
             ..member(slot)
         });
     }
-}
-
-/// (members, households) of a fixed sample of households without a size cap: the calibration
-/// of the foreign share (docs/synth.md).
-pub fn mean_size(model: &Model, foreign: bool) -> (u64, u64) {
-    let mut rng = Rng::new(0x5EED_CA1B, u64::from(foreign));
-    let mut hh = Household::new();
-    let households = 1u64 << 16;
-    let mut members = 0u64;
-    for _ in 0..households {
-        generate(model, &mut rng, 20_000, foreign, MEMBERS_MAX, &mut hh);
-        members += hh.members.len() as u64;
-    }
-    (members, households)
 }

@@ -38,8 +38,9 @@ use std::sync::mpsc;
 pub const RESIDENTS_MAX: u64 = 200_000_000;
 /// Residents per chunk: the unit of parallel work and of the random streams.
 pub const CHUNK_RESIDENTS: u64 = 65_536;
-/// The most worker threads [`write_csv`] starts.
-pub const THREADS_MAX: usize = 16;
+/// The most worker threads [`write_csv`] starts. Each holds at most two chunk buffers of about
+/// 15 MB (and the writer one), so memory stays under ~(2·threads + 1)·15 MB.
+pub const THREADS_MAX: usize = 8;
 /// Share of residents who are not Japanese nationals, per million (2.7%, as in 2024).
 pub const FOREIGN_SHARE_PPM: u64 = 27_000;
 /// The range of effective dates accepted: every birth date then has a four-digit year.
@@ -132,8 +133,8 @@ struct Calibrated {
 
 static MODEL: LazyLock<Calibrated> = LazyLock::new(|| {
     let model = Model::new();
-    let (jm, jh) = household::mean_size(&model, false);
-    let (fm, fh) = household::mean_size(&model, true);
+    let (jm, jh) = model.mean_size(false);
+    let (fm, fh) = model.mean_size(true);
     // With m = members/households: p = t·jm/jh / (t·jm/jh + (1−t)·fm/fh).
     let t = u128::from(FOREIGN_SHARE_PPM);
     let num = t * u128::from(jm) * u128::from(fh);
@@ -150,13 +151,16 @@ struct Plan {
     seed: u64,
     residents: u64,
     today: days::Day,
-    effective: [u8; 10],
-    record_prefix: Vec<u8>,
+    text: row::RunText,
     places: Places,
     nodes: usize,
     code_offset: u64,
     number_offset: u64,
 }
+
+/// Days back from the effective date that any written date can lie: the oldest birth
+/// (AGE_MAX years and 365 days) with room to spare.
+const DATES_BACK_DAYS: days::Day = 366 * (pyramid::AGE_MAX as days::Day + 2);
 
 impl Plan {
     fn new(opts: &SynthOptions) -> Result<Plan, SynthError> {
@@ -195,12 +199,19 @@ impl Plan {
         let today = days::from_jiff(opts.effective_date);
         let mut effective = Vec::with_capacity(10);
         days::push_date(&mut effective, today);
+        let mut kind_and_date = ",転入,".as_bytes().to_vec();
+        kind_and_date.extend_from_slice(&effective);
+        kind_and_date.push(b',');
         Ok(Plan {
             seed: opts.seed,
             residents: opts.residents,
             today,
-            effective: effective.try_into().expect("YYYY-MM-DD is ten bytes"),
-            record_prefix: format!("S{}-", opts.seed).into_bytes(),
+            text: row::RunText {
+                record_prefix: format!("S{}-", opts.seed).into_bytes(),
+                kind_and_date,
+                dates: row::Dates::new(today - DATES_BACK_DAYS, today),
+                effective: effective.try_into().expect("YYYY-MM-DD is ten bytes"),
+            },
             places: Places::new(&nodes),
             nodes: nodes.len(),
             code_offset: code_offset(opts.seed),
@@ -221,11 +232,12 @@ impl Plan {
         let start = chunk * CHUNK_RESIDENTS;
         let end = (start + CHUNK_RESIDENTS).min(self.residents);
         let bytes_before = out.len();
+        out.reserve((end - start) as usize * ROW_BYTES_TYPICAL);
         let mut stats = SynthStats::default();
         let mut rng = Rng::new(self.seed, chunk);
         let mut hh = Household::new();
         let mut address = Vec::with_capacity(128);
-        let mut head = Vec::with_capacity(64);
+        let mut shared = row::HouseholdText::new();
         let mut code = affine(CODE_STEP, start, self.code_offset, CODE_SPACE);
         let mut number = affine(NUMBER_STEP, start, self.number_offset, NUMBER_SPACE);
         let mut index = start;
@@ -236,24 +248,21 @@ impl Plan {
             let place = self.places.sample(&mut rng);
             address.clear();
             Remainder::sample(&mut rng, place.settlement).write(&mut address);
-            row::quote_from(&mut address, 0);
-            head.clear();
-            row::push_full_name(&mut head, &hh.members[0], foreign);
-            row::quote_from(&mut head, 0);
-            let shared = row::Shared {
-                record_prefix: &self.record_prefix,
-                effective: &self.effective,
-                lgc: &place.text,
-                address: &address,
-                nationality: hh.nationality.map_or("", |n| n.code),
-                head: &head,
-            };
+            let nationality = hh.nationality.map_or("", |n| n.code);
+            shared.set(
+                &self.text,
+                &place.text,
+                &address,
+                nationality,
+                &hh.members[0],
+                foreign,
+            );
             for m in &hh.members {
                 let resident = ResidentCode::from_body(CODE_BASE + code).get();
                 let individual = m
                     .has_individual_number
                     .then(|| IndividualNumber::from_body(NUMBER_BASE + number).get());
-                row::push_row(out, &shared, index, m, resident, individual);
+                row::push_row(out, &self.text, &shared, index, m, resident, individual);
                 if m.precision != household::Precision::Full {
                     stats.partial_birth_dates += 1;
                 }
@@ -277,6 +286,9 @@ impl Plan {
         stats
     }
 }
+
+/// Bytes a row takes, about (for reserving buffer space; rows average ~196 bytes).
+const ROW_BYTES_TYPICAL: usize = 224;
 
 /// The number of worker threads [`write_csv`] uses: the machine's parallelism, at most
 /// [`THREADS_MAX`].
@@ -331,9 +343,9 @@ pub fn write_csv_with_threads<W: Write>(
     Ok(stats)
 }
 
-/// Worker `w` makes chunks w, w+T, w+2T, … and hands each over through its own channel of
-/// depth one; the calling thread takes them round-robin, so they are written in order, and
-/// sends the emptied buffer back for reuse. At most three buffers per worker exist at a time.
+/// Worker `w` makes chunks w, w+T, w+2T, … and hands each over through its own rendezvous
+/// channel; the calling thread takes them round-robin, so they are written in order, and
+/// sends the emptied buffer back for reuse. A worker is at most one chunk ahead of the writer.
 fn write_parallel<W: Write>(
     plan: &Plan,
     threads: usize,
@@ -345,7 +357,7 @@ fn write_parallel<W: Write>(
     std::thread::scope(|scope| {
         let mut lanes = Vec::with_capacity(threads);
         for worker in 0..threads {
-            let (full_tx, full_rx) = mpsc::sync_channel::<(Vec<u8>, SynthStats)>(1);
+            let (full_tx, full_rx) = mpsc::sync_channel::<(Vec<u8>, SynthStats)>(0);
             let (empty_tx, empty_rx) = mpsc::channel::<Vec<u8>>();
             scope.spawn(move || {
                 let mut c = worker as u64;

@@ -951,7 +951,6 @@ pub static NATIONALITIES: &[Nationality] = &[
 /// Up to three words of a Latin name, joined by spaces when written; empty words are skipped.
 pub type Words = [&'static str; 3];
 
-#[cfg(test)]
 /// Whether `s` is a Latin name as on a residence card: A–Z words separated by one space, with
 /// hyphens and apostrophes inside words.
 pub fn is_residence_card_name(s: &str) -> bool {
@@ -964,8 +963,27 @@ pub fn is_residence_card_name(s: &str) -> bool {
         })
 }
 
-/// The weighted table of nationalities.
+/// The weighted table of nationalities. Building it checks every foreign name once: Latin
+/// names are A–Z words, alias forms Japanese script (so no name ever needs CSV quoting).
 pub static NATIONALITY_WEIGHTS: LazyLock<Weighted> = LazyLock::new(|| {
+    for n in NATIONALITIES {
+        for (latin, alias) in n.families.iter().chain(n.male).chain(n.female) {
+            assert!(
+                is_residence_card_name(latin),
+                "vendored Latin name {latin:?}"
+            );
+            assert!(
+                alias.is_empty() || is_japanese_name(alias),
+                "vendored alias form {alias:?}"
+            );
+        }
+    }
+    for w in VN_MIDDLE_MALE.iter().chain(VN_MIDDLE_FEMALE) {
+        assert!(is_residence_card_name(w), "vendored middle name {w:?}");
+    }
+    for a in ZAINICHI_ALIAS_FAMILY {
+        assert!(is_japanese_name(a), "vendored alias {a:?}");
+    }
     Weighted::new(
         &NATIONALITIES
             .iter()

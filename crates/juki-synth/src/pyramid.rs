@@ -72,9 +72,9 @@ impl AgeTable {
             let g = group(age as u32);
             // Units of 1/(5·21) of a group, ×2¹⁶ to leave room for refitting.
             weights[age] = if g < GROUPS - 1 {
-                u64::from(groups[g]) * 21 << 16
+                (u64::from(groups[g]) * 21) << 16
             } else {
-                u64::from(groups[g]) * 5 * TAIL[age - 100] << 16
+                (u64::from(groups[g]) * 5 * TAIL[age - 100]) << 16
             };
             male_per_mille[age] = male[g];
         }
@@ -104,9 +104,9 @@ impl AgeTable {
         Self::from_groups(&FOREIGN_PER_10K, &FOREIGN_MALE_PER_MILLE)
     }
 
-    /// The target share of group `g`, in parts per million.
-    pub fn target_ppm(&self, g: usize) -> u64 {
-        self.target[g] * 1_000_000 / self.target.iter().sum::<u64>()
+    /// The target male share of group `g`, per mille.
+    pub fn target_male_per_mille(&self, g: usize) -> u32 {
+        self.male_per_mille[(g * 5).min(AGE_MAX as usize)]
     }
 
     /// One round of iterative proportional fitting: `observed` counts people by group in

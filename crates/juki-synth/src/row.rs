@@ -1,4 +1,5 @@
-//! One CSV row per resident, formatted by hand into a byte buffer (no per-row allocation).
+//! One CSV row per resident, formatted by hand into a byte buffer: no per-row allocation, and
+//! what a household's rows share is formatted once per household.
 
 use crate::days::{self, Day};
 use crate::household::{Member, Precision};
@@ -9,15 +10,22 @@ pub const HEADER: &str = "record_id,change_kind,effective_date,resident_code,fam
 family_name_kana,given_name_kana,birth_date,sex,local_government_code,address,notified_date,\
 individual_number,nationality,alias_name,household_head,relationship,resident_since,address_since";
 
-/// Quotes what was appended to `out` since `start` if RFC 4180 requires it (a comma, quote,
-/// CR or LF): wraps it in quotes and doubles inner quotes. Synthetic text never needs it, but
-/// a table edited by hand must not be able to break the file.
+/// Whether a field must be quoted (RFC 4180): it holds a comma, quote, CR or LF. Branch-free
+/// over the bytes so the compiler can vectorise it; all four are ASCII, so UTF-8 text cannot
+/// hide them inside a multi-byte character.
+#[inline]
+fn needs_quotes(field: &[u8]) -> bool {
+    field.iter().fold(false, |acc, &b| {
+        acc | (b == b',') | (b == b'"') | (b == b'\r') | (b == b'\n')
+    })
+}
+
+/// Quotes what was appended to `out` since `start` if RFC 4180 requires it: wraps it in quotes
+/// and doubles inner quotes. The vendored tables hold no such character, but a table edited by
+/// hand must not be able to break the file.
 #[inline]
 pub fn quote_from(out: &mut Vec<u8>, start: usize) {
-    if !out[start..]
-        .iter()
-        .any(|&b| matches!(b, b',' | b'"' | b'\r' | b'\n'))
-    {
+    if !needs_quotes(&out[start..]) {
         return;
     }
     let field = out.split_off(start);
@@ -31,7 +39,7 @@ pub fn quote_from(out: &mut Vec<u8>, start: usize) {
     out.push(b'"');
 }
 
-/// Appends words joined by single spaces, skipping empty ones.
+/// Appends words (checked table entries) joined by single spaces, skipping empty ones.
 #[inline]
 pub fn push_words(out: &mut Vec<u8>, words: &Words) {
     let mut first = true;
@@ -39,19 +47,24 @@ pub fn push_words(out: &mut Vec<u8>, words: &Words) {
         if !first {
             out.push(b' ');
         }
-        out.extend_from_slice(w.as_bytes());
+        push_checked(out, w);
         first = false;
     }
 }
 
+/// Appends a field built only from table entries that were checked when the tables loaded
+/// (kanji and kana, or A–Z words: see `names`), so it can never need quotes; debug builds
+/// check that again.
 #[inline]
-fn push_field_words(out: &mut Vec<u8>, words: &Words) {
-    let start = out.len();
-    push_words(out, words);
-    quote_from(out, start);
+fn push_checked(out: &mut Vec<u8>, text: &str) {
+    debug_assert!(
+        !needs_quotes(text.as_bytes()),
+        "{text:?} escaped the table checks"
+    );
+    out.extend_from_slice(text.as_bytes());
 }
 
-#[inline]
+#[cfg(test)]
 fn push_field(out: &mut Vec<u8>, text: &str) {
     let start = out.len();
     out.extend_from_slice(text.as_bytes());
@@ -68,83 +81,153 @@ pub fn push_full_name(out: &mut Vec<u8>, m: &Member, latin: bool) {
     push_words(out, &m.given);
 }
 
-/// What every row of a household shares, already formatted (and quoted where needed).
-pub struct Shared<'a> {
+/// Every date a run can write (birth dates up to ~107 years back and later), pre-formatted.
+pub struct Dates {
+    first: Day,
+    text: Vec<[u8; 10]>,
+}
+
+impl Dates {
+    /// The dates `first..=last`.
+    pub fn new(first: Day, last: Day) -> Dates {
+        let text = (first..=last)
+            .map(|d| {
+                let mut t = Vec::with_capacity(10);
+                days::push_date(&mut t, d);
+                t.try_into().expect("YYYY-MM-DD is ten bytes")
+            })
+            .collect();
+        Dates { first, text }
+    }
+
+    /// Appends `YYYY-MM-DD`.
+    #[inline]
+    pub fn push(&self, out: &mut Vec<u8>, day: Day) {
+        match usize::try_from(day - self.first)
+            .ok()
+            .and_then(|i| self.text.get(i))
+        {
+            Some(t) => out.extend_from_slice(t),
+            None => days::push_date(out, day),
+        }
+    }
+}
+
+/// What every row of a run shares, formatted once.
+pub struct RunText {
     /// `S<seed>-`
-    pub record_prefix: &'a [u8],
-    /// The effective date, `YYYY-MM-DD`.
-    pub effective: &'a [u8],
-    pub lgc: &'a [u8; 6],
-    pub address: &'a [u8],
-    pub nationality: &'a str,
-    pub head: &'a [u8],
+    pub record_prefix: Vec<u8>,
+    /// `,転入,YYYY-MM-DD,`: change kind and effective date.
+    pub kind_and_date: Vec<u8>,
+    pub dates: Dates,
+    /// The effective date, `YYYY-MM-DD` (also the notified date).
+    pub effective: [u8; 10],
+}
+
+/// What every row of a household shares, formatted (and quoted where needed) once.
+pub struct HouseholdText {
+    /// `,<lgc>,<address>,<notified date>,`
+    pub place: Vec<u8>,
+    /// `,<nationality>,`
+    pub nationality: Vec<u8>,
+    /// `,<household head>,`
+    pub head: Vec<u8>,
+}
+
+impl HouseholdText {
+    pub fn new() -> HouseholdText {
+        HouseholdText {
+            place: Vec::with_capacity(128),
+            nationality: Vec::with_capacity(8),
+            head: Vec::with_capacity(64),
+        }
+    }
+
+    /// Formats the shared fields of a household.
+    pub fn set(
+        &mut self,
+        run: &RunText,
+        lgc: &[u8; 6],
+        address: &[u8],
+        nationality: &str,
+        head: &Member,
+        latin: bool,
+    ) {
+        self.place.clear();
+        self.place.push(b',');
+        self.place.extend_from_slice(lgc);
+        self.place.push(b',');
+        let start = self.place.len();
+        self.place.extend_from_slice(address);
+        quote_from(&mut self.place, start);
+        self.place.push(b',');
+        self.place.extend_from_slice(&run.effective);
+        self.place.push(b',');
+        self.nationality.clear();
+        self.nationality.push(b',');
+        self.nationality.extend_from_slice(nationality.as_bytes());
+        self.nationality.push(b',');
+        self.head.clear();
+        self.head.push(b',');
+        push_full_name(&mut self.head, head, latin);
+        quote_from(&mut self.head, 1);
+        self.head.push(b',');
+    }
+}
+
+impl Default for HouseholdText {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// Appends one row.
 #[inline]
 pub fn push_row(
     out: &mut Vec<u8>,
-    s: &Shared<'_>,
+    run: &RunText,
+    hh: &HouseholdText,
     index: u64,
     m: &Member,
     resident_code: u64,
     individual_number: Option<u64>,
 ) {
     let mut num = itoa::Buffer::new();
-    out.extend_from_slice(s.record_prefix);
+    out.extend_from_slice(&run.record_prefix);
     out.extend_from_slice(num.format(index).as_bytes());
-    out.extend_from_slice(",転入,".as_bytes());
-    out.extend_from_slice(s.effective);
-    out.push(b',');
+    out.extend_from_slice(&run.kind_and_date);
     out.extend_from_slice(num.format(resident_code).as_bytes());
     out.push(b',');
-    push_field_words(out, &m.family);
+    push_words(out, &m.family);
     out.push(b',');
-    push_field_words(out, &m.given);
+    push_words(out, &m.given);
     out.push(b',');
-    push_field(out, m.family_kana);
+    push_checked(out, m.family_kana);
     out.push(b',');
-    push_field(out, m.given_kana);
+    push_checked(out, m.given_kana);
     out.push(b',');
     match m.precision {
-        Precision::Full => days::push_date(out, m.birth),
+        Precision::Full => run.dates.push(out, m.birth),
         Precision::YearMonth => days::push_year_month(out, m.birth),
         Precision::Year => days::push_year(out, days::to_civil(m.birth).0),
         Precision::Unknown => out.extend_from_slice("不詳".as_bytes()),
     }
     out.push(b',');
     out.extend_from_slice(if m.male { "男" } else { "女" }.as_bytes());
-    out.push(b',');
-    out.extend_from_slice(s.lgc);
-    out.push(b',');
-    out.extend_from_slice(s.address);
-    out.push(b',');
-    out.extend_from_slice(s.effective);
-    out.push(b',');
+    out.extend_from_slice(&hh.place);
     if let Some(n) = individual_number {
         out.extend_from_slice(num.format(n).as_bytes());
     }
-    out.push(b',');
-    out.extend_from_slice(s.nationality.as_bytes());
-    out.push(b',');
-    let start = out.len();
-    out.extend_from_slice(m.alias[0].as_bytes());
-    out.extend_from_slice(m.alias[1].as_bytes());
-    quote_from(out, start);
-    out.push(b',');
-    out.extend_from_slice(s.head);
-    out.push(b',');
+    out.extend_from_slice(&hh.nationality);
+    push_checked(out, m.alias[0]);
+    push_checked(out, m.alias[1]);
+    out.extend_from_slice(&hh.head);
     out.extend_from_slice(m.relationship.as_str().as_bytes());
     out.push(b',');
-    push_day(out, m.resident_since);
+    run.dates.push(out, m.resident_since);
     out.push(b',');
-    push_day(out, m.address_since);
+    run.dates.push(out, m.address_since);
     out.push(b'\n');
-}
-
-#[inline]
-fn push_day(out: &mut Vec<u8>, day: Day) {
-    days::push_date(out, day);
 }
 
 #[cfg(test)]
@@ -158,6 +241,8 @@ mod tests {
             ("a,b", "\"a,b\""),
             ("say \"hi\"", "\"say \"\"hi\"\"\""),
             ("two\nlines", "\"two\nlines\""),
+            ("cr\r", "\"cr\r\""),
+            ("佐々木", "佐々木"),
             ("", ""),
         ] {
             let mut out = b"x,".to_vec();
@@ -171,5 +256,16 @@ mod tests {
         let mut out = Vec::new();
         push_words(&mut out, &["NGUYEN", "", "AN"]);
         assert_eq!(out, b"NGUYEN AN");
+    }
+
+    #[test]
+    fn the_date_table_matches_the_conversion_and_falls_back_outside() {
+        let dates = Dates::new(-10, 10);
+        for d in [-11, -10, 0, 10, 11, 20_000] {
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            dates.push(&mut a, d);
+            days::push_date(&mut b, d);
+            assert_eq!(a, b);
+        }
     }
 }

@@ -1,2 +1,80 @@
-//! The `juki` command (being written).
-fn main() {}
+//! The `juki` command: parses flags and calls the libraries (every role, every tool).
+//!
+//! Exit status (FORMATS §4): 0 done; 1 understood but refused in whole or part; 2 usage error
+//! or unreadable input; 3 node unreachable or server error.
+
+mod cmd;
+mod exit;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// juki — a resident registry network (住民基本台帳ネットワーク).
+#[derive(Debug, Parser)]
+#[command(name = "juki", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create a node's data directory (configuration, TLS material, empty store).
+    Init(cmd::init::Args),
+    /// Run the node whose data directory is given.
+    Serve(cmd::serve::Args),
+    /// Write a synthetic population as a change file (FORMATS §1).
+    Synth(cmd::synth::Args),
+    /// Record a change file at a stopped node through the bulk path.
+    Load(cmd::load::Args),
+    /// Print the error catalogue.
+    Errors(cmd::errors::Args),
+    /// Look up local government codes and names.
+    Lgc(cmd::lgc::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(exit::USAGE)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    init_logging();
+    let result = match cli.command {
+        Command::Init(a) => cmd::init::run(a),
+        Command::Serve(a) => cmd::serve::run(a),
+        Command::Synth(a) => cmd::synth::run(a),
+        Command::Load(a) => cmd::load::run(a),
+        Command::Errors(a) => cmd::errors::run(a),
+        Command::Lgc(a) => cmd::lgc::run(a),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            let code = exit::code_of(&e);
+            eprintln!("juki: {e:#}");
+            ExitCode::from(code)
+        }
+    }
+}
+
+/// Logs go to stderr; `JUKI_LOG` sets the filter (default `info`), `JUKI_LOG_FORMAT=json`
+/// writes one JSON object per line.
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("JUKI_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if std::env::var("JUKI_LOG_FORMAT").as_deref() == Ok("json") {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}

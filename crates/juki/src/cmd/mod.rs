@@ -1,0 +1,34 @@
+//! One module per subcommand.
+
+pub mod errors;
+pub mod init;
+pub mod lgc;
+pub mod load;
+pub mod serve;
+pub mod synth;
+
+use anyhow::Result;
+use std::fs::File;
+use std::path::Path;
+
+/// Takes the data directory's lock: one process at a time runs or loads a node.
+pub fn lock_data_dir(dir: &Path) -> Result<File> {
+    let path = dir.join("lock");
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(crate::exit::exit(
+            crate::exit::REFUSED,
+            format!(
+                "{}: {}",
+                juki_domain::catalogue::NODE_RUNNING,
+                dir.display()
+            ),
+        )),
+        Err(std::fs::TryLockError::Error(e)) => Err(e.into()),
+    }
+}

@@ -1,0 +1,119 @@
+//! Helpers for tests that run the real `juki` binary in a temporary directory.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// The `juki` binary under test.
+pub fn juki() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_juki"));
+    c.env("JUKI_LOG", "warn");
+    c
+}
+
+/// Runs `juki` with `args`, returning its output (never panics on a non-zero exit).
+pub fn run(args: &[&str]) -> Output {
+    juki().args(args).output().expect("running juki")
+}
+
+/// A `juki serve` process, stopped (SIGTERM, then kill) when dropped.
+pub struct ServeProcess {
+    pub child: Child,
+    pub url: String,
+    pub data: PathBuf,
+}
+
+impl ServeProcess {
+    /// Starts `juki serve --data DIR --listen 127.0.0.1:0` and waits for its ready line.
+    pub fn start(data: &Path) -> ServeProcess {
+        let mut child = juki()
+            .args([
+                "serve",
+                "--data",
+                data.to_str().unwrap(),
+                "--listen",
+                "127.0.0.1:0",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("starting juki serve");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let line = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("juki serve did not report ready within 60 s");
+        let url = line
+            .trim()
+            .strip_prefix("ready ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_string();
+        ServeProcess {
+            child,
+            url,
+            data: data.to_path_buf(),
+        }
+    }
+
+    pub fn ca_pem(&self) -> Vec<u8> {
+        std::fs::read(self.data.join("tls/ca.pem")).unwrap()
+    }
+
+    pub fn client(&self) -> juki_client::Client {
+        juki_client::Client::new(&self.url, &self.ca_pem(), Duration::from_secs(30)).unwrap()
+    }
+
+    /// Sends SIGTERM and waits (bounded) for the exit status.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "juki serve did not stop within 30 s of SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// `juki init --role municipal --code CODE --data DIR`.
+pub fn init_municipal(dir: &Path, code: &str) {
+    let out = run(&[
+        "init",
+        "--role",
+        "municipal",
+        "--code",
+        code,
+        "--data",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "init failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
