@@ -453,6 +453,7 @@ fn check_relationship(s: &str) -> Result<String, Problem> {
 
 /// How a change moves a resident's record at a municipal node.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[allow(clippy::large_enum_variant)] // short-lived; boxing would only add an allocation
 pub enum Transition {
     /// The record under the change's resident code becomes `next`.
     Set(StoredResident),

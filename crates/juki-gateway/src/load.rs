@@ -62,11 +62,14 @@ impl std::fmt::Display for LoadError {
 
 impl std::error::Error for LoadError {}
 
+/// Line, record id and resident code of one change.
+type Origin = (u64, String, Option<String>);
+
 /// One batch handed from the reading thread to the writing one.
 struct Batch {
     changes: Vec<ValidatedChange>,
     /// Line, record id and resident code of each change, in the same order.
-    lines: Vec<(u64, String, Option<String>)>,
+    lines: Vec<Origin>,
     refused: Vec<RefusedRecord>,
     bytes_read: u64,
 }
@@ -98,8 +101,7 @@ pub fn load<R: Read + Send>(
     std::thread::scope(|scope| {
         scope.spawn(move || read_and_validate(reader, ctx, batch_size, tx));
 
-        let pending: RefCell<VecDeque<Vec<(u64, String, Option<String>)>>> =
-            RefCell::new(VecDeque::new());
+        let pending: RefCell<VecDeque<Vec<Origin>>> = RefCell::new(VecDeque::new());
         let refused_count = RefCell::new(0u64);
         let rows = RefCell::new(0u64);
         let on_refused = RefCell::new(on_refused);

@@ -8,6 +8,10 @@
 //! juki_store::conformance_tests!(fresh);
 //! ```
 
+// This module is a test suite compiled into the library for other implementations' tests:
+// a failing unwrap is a failing test.
+#![allow(clippy::unwrap_used)]
+
 use crate::{CodePool, Outcome, SearchQuery, Store};
 use juki_domain::change::{RawChange, ValidationContext, validate};
 use juki_domain::name::kana_search_key;

@@ -21,43 +21,68 @@ pub trait Txn {
         recorded_by: LocalGovernmentCode,
         record_id: &str,
     ) -> Result<Option<(u64, ResidentCode)>, StoreError>;
-    /// The stored resident and the sequence of its latest journal entry.
-    fn resident(&mut self, code: ResidentCode)
-    -> Result<Option<(StoredResident, u64)>, StoreError>;
+    /// The stored resident, if this node holds it.
+    fn resident(&mut self, code: ResidentCode) -> Result<Option<Held>, StoreError>;
     /// The next code this node would assign, without taking it.
     fn peek_code(&mut self) -> Result<Option<ResidentCode>, StoreError>;
     /// Takes the code [`Txn::peek_code`] returned.
     fn consume_code(&mut self, code: ResidentCode) -> Result<(), StoreError>;
-    /// Appends an entry (its `seq` is ignored) and returns the sequence it was given.
-    fn append(&mut self, entry: &JournalEntry) -> Result<u64, StoreError>;
-    /// Writes a resident's current state; `before` is its status before this change (None
-    /// when the node never held it), so the store can keep its counts.
+    /// Appends an entry (its `seq` is ignored) and returns the sequence it was given, or None
+    /// when the journal already holds an entry with the same `(recorded_by, record_id)`.
+    fn append(&mut self, entry: &JournalEntry) -> Result<Option<u64>, StoreError>;
+    /// Writes a resident's state: its facts are those of journal entry `facts_seq`, its history
+    /// starts at `last_seq`. `before` is its status before this change (None when the node never
+    /// held it), so the store can keep its counts.
     fn put_resident(
         &mut self,
         resident: &StoredResident,
-        last_seq: u64,
+        state: ResidentState,
         before: Option<RecordStatus>,
     ) -> Result<(), StoreError>;
 }
 
+/// A resident as a store holds it: the record, and where its history and facts are.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Held {
+    pub resident: StoredResident,
+    pub state: ResidentState,
+}
+
+/// Where a resident's history and facts are in the journal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ResidentState {
+    pub status: RecordStatus,
+    /// The newest journal entry of the person: the head of its history chain.
+    pub last_seq: u64,
+    /// The journal entry whose snapshot holds the record's facts (and local fields).
+    pub facts_seq: u64,
+}
+
 /// Applies one validated change inside `txn`.
+///
+/// A record id seen before is a duplicate whatever the change says. To keep the common case
+/// fast, the journal's unique index finds duplicates on insert; a refusal is checked against
+/// the journal first, so a re-submitted change is reported as the duplicate it is.
 pub fn apply_one(
     txn: &mut dyn Txn,
     node: LocalGovernmentCode,
     now_ms: i64,
     change: &ValidatedChange,
 ) -> Result<Outcome, StoreError> {
-    if let Some((seq, resident_code)) = txn.seen(node, &change.record_id)? {
-        return Ok(Outcome::Duplicate { seq, resident_code });
-    }
-    let refused = |p: Problem| Ok(Outcome::Refused(p));
+    let duplicate_or = |txn: &mut dyn Txn, refusal: Problem| -> Result<Outcome, StoreError> {
+        Ok(match txn.seen(node, &change.record_id)? {
+            Some((seq, resident_code)) => Outcome::Duplicate { seq, resident_code },
+            None => Outcome::Refused(refusal),
+        })
+    };
+    let pool_empty = || Problem::new(&CODE_RESIDENT_POOL_EMPTY).field("resident_code");
 
     // The code the change is about: given, or the next from this node's pool.
     let (code, assigned) = match change.resident_code {
         Some(code) => (code, false),
         None => match txn.peek_code()? {
             Some(code) => (code, true),
-            None => return refused(Problem::new(&CODE_RESIDENT_POOL_EMPTY).field("resident_code")),
+            None => return duplicate_or(txn, pool_empty()),
         },
     };
     let prev = txn.resident(code)?;
@@ -66,21 +91,21 @@ pub fn apply_one(
             Some(c) => Some(c),
             None if prev
                 .as_ref()
-                .is_some_and(|(p, _)| p.status == RecordStatus::Current) =>
+                .is_some_and(|h| h.state.status == RecordStatus::Current) =>
             {
-                return refused(Problem::new(&CODE_RESIDENT_POOL_EMPTY).field("resident_code"));
+                return duplicate_or(txn, pool_empty());
             }
             None => None,
         }
     } else {
         None
     };
-    let next = match transition(prev.as_ref().map(|(r, _)| r), change, code, new_code) {
+    let next = match transition(prev.as_ref().map(|h| &h.resident), change, code, new_code) {
         Ok(t) => t,
-        Err(p) => return refused(p),
+        Err(p) => return duplicate_or(txn, p),
     };
-    let prev_seq = prev.as_ref().map(|(_, seq)| *seq);
-    let before = prev.as_ref().map(|(r, _)| r.status);
+    let prev_seq = prev.as_ref().map(|h| h.state.last_seq);
+    let before = prev.as_ref().map(|h| h.state.status);
     let entry = |resident: &StoredResident, previous_code: Option<ResidentCode>| JournalEntry {
         seq: 0,
         recorded_by: node,
@@ -98,13 +123,26 @@ pub fn apply_one(
         planned_date: change.planned_date,
         destination: change.destination.clone(),
     };
+    let duplicate = |txn: &mut dyn Txn| -> Result<Outcome, StoreError> {
+        let (seq, resident_code) = txn.seen(node, &change.record_id)?.ok_or_else(|| {
+            StoreError::Corrupt("journal refused an entry it does not hold".into())
+        })?;
+        Ok(Outcome::Duplicate { seq, resident_code })
+    };
     match next {
         Transition::Set(resident) => {
+            let Some(seq) = txn.append(&entry(&resident, None))? else {
+                return duplicate(txn);
+            };
             if assigned {
                 txn.consume_code(code)?;
             }
-            let seq = txn.append(&entry(&resident, None))?;
-            txn.put_resident(&resident, seq, before)?;
+            let state = ResidentState {
+                status: resident.status,
+                last_seq: seq,
+                facts_seq: seq,
+            };
+            txn.put_resident(&resident, state, before)?;
             Ok(Outcome::Applied {
                 seq,
                 resident_code: code,
@@ -112,11 +150,25 @@ pub fn apply_one(
         }
         Transition::Recode { old, next } => {
             let new = next.record.resident_code;
-            txn.consume_code(new)?;
             // One entry records both sides: the closed old code and the new one it continues as.
-            let seq = txn.append(&entry(&next, Some(code)))?;
-            txn.put_resident(&old, seq, before)?;
-            txn.put_resident(&next, seq, None)?;
+            let Some(seq) = txn.append(&entry(&next, Some(code)))? else {
+                return duplicate(txn);
+            };
+            txn.consume_code(new)?;
+            // The old code keeps its facts; its history now ends with the code change.
+            let old_facts = prev.as_ref().map_or(seq, |h| h.state.facts_seq);
+            let old_state = ResidentState {
+                status: old.status,
+                last_seq: seq,
+                facts_seq: old_facts,
+            };
+            txn.put_resident(&old, old_state, before)?;
+            let next_state = ResidentState {
+                status: next.status,
+                last_seq: seq,
+                facts_seq: seq,
+            };
+            txn.put_resident(&next, next_state, None)?;
             Ok(Outcome::Applied {
                 seq,
                 resident_code: new,

@@ -648,14 +648,14 @@ fn name_foreign(rng: &mut Rng, n: &'static Nationality, slots: &Slots, hh: &mut 
                 )
             }
             Style::Western => {
-                if rng.chance(250_000) {
-                    (
-                        [family_pair.0, "", ""],
-                        [given_pair.0, rng.pick(list).0, ""],
-                    )
+                // A quarter have a second given name (never the first one again).
+                let second = if rng.chance(250_000) {
+                    rng.pick(list).0
                 } else {
-                    ([family_pair.0, "", ""], [given_pair.0, "", ""])
-                }
+                    ""
+                };
+                let second = if second == given_pair.0 { "" } else { second };
+                ([family_pair.0, "", ""], [given_pair.0, second, ""])
             }
             Style::SingleName => {
                 let third = if rng.chance(400_000) {

@@ -11,6 +11,7 @@ mod name;
 mod node;
 mod record;
 mod store;
+mod synth;
 
 pub use code::*;
 pub use date::*;
@@ -19,6 +20,7 @@ pub use name::*;
 pub use node::*;
 pub use record::*;
 pub use store::*;
+pub use synth::*;
 
 /// What kind of failure an error is. The node maps each class to one HTTP status in one place.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -92,6 +94,7 @@ pub fn all() -> Vec<&'static ErrorDef> {
         node::DEFS,
         record::DEFS,
         store::DEFS,
+        synth::DEFS,
     ]
     .concat();
     v.sort_by_key(|d| d.code);

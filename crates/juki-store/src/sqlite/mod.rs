@@ -7,18 +7,17 @@
 mod rows;
 mod schema;
 
-use crate::engine::{self, Txn};
+use crate::engine::{self, Held, ResidentState, Txn};
 use crate::{
     BulkSummary, CodePool, JOURNAL_LIMIT_MAX, JournalEntry, Outcome, ResidentView,
     SEARCH_LIMIT_MAX, SearchHit, SearchQuery, Store, StoreError, StoreStats,
 };
-use juki_domain::{
-    LocalGovernmentCode, RecordStatus, ResidentCode, StoredResident, ValidatedChange,
-};
+use juki_domain::{LocalGovernmentCode, RecordStatus, ResidentCode, ValidatedChange};
 use rows::*;
 use rusqlite::{
     Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
 };
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -155,23 +154,35 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
 }
 
 /// [`Txn`] over an open SQLite transaction; counts how the number of residents changes.
+///
+/// In bulk mode, resident rows are not written one by one: they collect in an overlay and are
+/// written once per batch, sorted by resident code, when [`SqliteTxn::finish`] runs.
 struct SqliteTxn<'a> {
     tx: &'a Transaction<'a>,
     delta_current: i64,
     delta_total: i64,
+    overlay: Option<HashMap<ResidentCode, ResidentRow>>,
 }
 
 impl SqliteTxn<'_> {
-    fn new<'a>(tx: &'a Transaction<'a>) -> SqliteTxn<'a> {
+    fn new<'a>(tx: &'a Transaction<'a>, bulk: bool) -> SqliteTxn<'a> {
         SqliteTxn {
             tx,
             delta_current: 0,
             delta_total: 0,
+            overlay: bulk.then(HashMap::new),
         }
     }
 
-    /// Writes the counters' changes; call once before commit.
+    /// Writes what is pending and the counters' changes; call once before commit.
     fn finish(self) -> Result<(), StoreError> {
+        if let Some(overlay) = &self.overlay {
+            let mut pending: Vec<&ResidentRow> = overlay.values().collect();
+            pending.sort_unstable_by_key(|r| r.code);
+            for row in pending {
+                row.write(self.tx)?;
+            }
+        }
         for (key, delta) in [
             (META_CURRENT, self.delta_current),
             (META_TOTAL, self.delta_total),
@@ -185,6 +196,33 @@ impl SqliteTxn<'_> {
             }
         }
         Ok(())
+    }
+
+    /// A resident from its state: the facts are in journal entry `facts_seq`.
+    fn read_journal_facts(
+        &self,
+        code: ResidentCode,
+        state: ResidentState,
+    ) -> Result<Held, StoreError> {
+        let mut st = self
+            .tx
+            .prepare_cached(&format!("{} WHERE j.seq = ?1", journal_select()))?;
+        let mut rows = st.query([state.facts_seq as i64])?;
+        let row = rows.next()?.ok_or_else(|| {
+            StoreError::Corrupt(format!("journal entry {} missing", state.facts_seq))
+        })?;
+        let e = read_journal(row)?;
+        Ok(Held {
+            resident: juki_domain::StoredResident {
+                record: juki_domain::IdentityRecord {
+                    resident_code: code,
+                    facts: e.facts,
+                },
+                status: state.status,
+                local: e.local,
+            },
+            state,
+        })
     }
 }
 
@@ -202,26 +240,26 @@ impl Txn for SqliteTxn<'_> {
                 Ok((r.get(0)?, r.get(1)?))
             })
             .optional()?;
-        row.map(|(seq, code)| {
-            let code = ResidentCode::from_u64(code as u64)
-                .ok_or_else(|| StoreError::Corrupt("resident code".into()))?;
-            Ok((seq as u64, code))
-        })
-        .transpose()
+        row.map(|(seq, code)| Ok((seq as u64, rows::resident_code(code)?)))
+            .transpose()
     }
 
-    fn resident(
-        &mut self,
-        code: ResidentCode,
-    ) -> Result<Option<(StoredResident, u64)>, StoreError> {
-        let mut st = self
-            .tx
-            .prepare_cached(&format!("{RESIDENT_SELECT} WHERE resident_code = ?1"))?;
-        let mut rows = st.query([code.get() as i64])?;
-        match rows.next()? {
-            Some(row) => Ok(Some(read_resident(row)?)),
-            None => Ok(None),
+    fn resident(&mut self, code: ResidentCode) -> Result<Option<Held>, StoreError> {
+        if let Some(row) = self.overlay.as_ref().and_then(|o| o.get(&code)) {
+            let state = ResidentState {
+                status: row.status,
+                last_seq: row.last_seq,
+                facts_seq: row.facts_seq,
+            };
+            return self.read_journal_facts(code, state).map(Some);
         }
+        let mut st = self.tx.prepare_cached(RESIDENT_STATE)?;
+        let mut rows = st.query([code.get() as i64])?;
+        let state = match rows.next()? {
+            Some(row) => read_state(row)?,
+            None => return Ok(None),
+        };
+        self.read_journal_facts(code, state).map(Some)
     }
 
     fn peek_code(&mut self) -> Result<Option<ResidentCode>, StoreError> {
@@ -237,10 +275,11 @@ impl Txn for SqliteTxn<'_> {
             };
             let code = ResidentCode::from_body(next as u64);
             // A code given explicitly (e.g. in a birth row) may already be taken: skip it.
+            let in_overlay = self.overlay.as_ref().is_some_and(|o| o.contains_key(&code));
             let mut taken = self
                 .tx
                 .prepare_cached("SELECT 1 FROM residents WHERE resident_code = ?1")?;
-            if taken.exists([code.get() as i64])? {
+            if in_overlay || taken.exists([code.get() as i64])? {
                 self.tx.execute(
                     "UPDATE code_pools SET next_body = next_body + 1 WHERE start_body = ?1",
                     [start],
@@ -260,24 +299,35 @@ impl Txn for SqliteTxn<'_> {
         Ok(())
     }
 
-    fn append(&mut self, entry: &JournalEntry) -> Result<u64, StoreError> {
+    fn append(&mut self, entry: &JournalEntry) -> Result<Option<u64>, StoreError> {
         let mut st = self.tx.prepare_cached(JOURNAL_INSERT)?;
-        let values = journal_params(entry);
-        st.execute(as_params(&values).as_slice())?;
-        Ok(self.tx.last_insert_rowid() as u64)
+        match insert_journal(&mut st, entry) {
+            Ok(()) => Ok(Some(self.tx.last_insert_rowid() as u64)),
+            // The unique index on (recorded_by, record_id): this change was recorded before.
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     fn put_resident(
         &mut self,
-        resident: &StoredResident,
-        last_seq: u64,
+        resident: &juki_domain::StoredResident,
+        state: ResidentState,
         before: Option<RecordStatus>,
     ) -> Result<(), StoreError> {
-        let mut st = self.tx.prepare_cached(RESIDENT_INSERT)?;
-        let values = resident_params(resident, last_seq);
-        st.execute(as_params(&values).as_slice())?;
+        let row = ResidentRow::new(resident, state);
+        match &mut self.overlay {
+            Some(o) => {
+                o.insert(row.code, row);
+            }
+            None => row.write(self.tx)?,
+        }
         let is_current = |s: Option<RecordStatus>| i64::from(s == Some(RecordStatus::Current));
-        self.delta_current += is_current(Some(resident.status)) - is_current(before);
+        self.delta_current += is_current(Some(state.status)) - is_current(before);
         self.delta_total += i64::from(before.is_none());
         Ok(())
     }
@@ -292,7 +342,7 @@ impl Store for SqliteStore {
     ) -> Result<Vec<Outcome>, StoreError> {
         let mut conn = self.writer();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut txn = SqliteTxn::new(&tx);
+        let mut txn = SqliteTxn::new(&tx, false);
         let outcomes = changes
             .iter()
             .map(|c| engine::apply_one(&mut txn, node, now_ms, c))
@@ -325,7 +375,7 @@ impl Store for SqliteStore {
             let mut summary = BulkSummary::default();
             for batch in batches {
                 let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-                let mut txn = SqliteTxn::new(&tx);
+                let mut txn = SqliteTxn::new(&tx, true);
                 let outcomes = batch
                     .iter()
                     .map(|c| engine::apply_one(&mut txn, node, now_ms, c))
@@ -360,27 +410,30 @@ impl Store for SqliteStore {
 
     fn record(&self, code: ResidentCode) -> Result<Option<ResidentView>, StoreError> {
         self.with_reader(|conn| {
-            let mut st =
-                conn.prepare_cached(&format!("{RESIDENT_SELECT} WHERE resident_code = ?1"))?;
+            let mut st = conn.prepare_cached(RESIDENT_STATE)?;
             let mut rows = st.query([code.get() as i64])?;
             let Some(row) = rows.next()? else {
                 return Ok(None);
             };
-            let (current, last_seq) = read_resident(row)?;
-            let mut history = Vec::new();
-            let mut next = Some(last_seq);
-            let mut entry_st = conn.prepare_cached(&format!("{JOURNAL_SELECT} WHERE seq = ?1"))?;
+            let state = read_state(row)?;
+            let mut history: Vec<JournalEntry> = Vec::new();
+            let mut next = Some(state.last_seq);
+            let mut entry_st =
+                conn.prepare_cached(&format!("{} WHERE j.seq = ?1", journal_select()))?;
+            let mut read_entry = |seq: u64| -> Result<JournalEntry, StoreError> {
+                let mut rows = entry_st.query([seq as i64])?;
+                let row = rows
+                    .next()?
+                    .ok_or_else(|| StoreError::Corrupt(format!("journal entry {seq} missing")))?;
+                read_journal(row)
+            };
             while let Some(seq) = next {
                 if history.len() >= HISTORY_ENTRIES_MAX {
                     return Err(StoreError::Corrupt(format!(
                         "history of a resident longer than {HISTORY_ENTRIES_MAX}"
                     )));
                 }
-                let mut rows = entry_st.query([seq as i64])?;
-                let row = rows
-                    .next()?
-                    .ok_or_else(|| StoreError::Corrupt(format!("journal entry {seq} missing")))?;
-                let entry = read_journal(row)?;
+                let entry = read_entry(seq)?;
                 if entry.prev_seq.is_some_and(|p| p >= seq) {
                     return Err(StoreError::Corrupt(format!(
                         "journal entry {seq} points forward"
@@ -389,6 +442,22 @@ impl Store for SqliteStore {
                 next = entry.prev_seq;
                 history.push(entry);
             }
+            // The facts are usually those of the newest entry; a code changed away keeps older ones.
+            let (facts, local) = match history.iter().find(|e| e.seq == state.facts_seq) {
+                Some(e) => (e.facts.clone(), e.local.clone()),
+                None => {
+                    let e = read_entry(state.facts_seq)?;
+                    (e.facts, e.local)
+                }
+            };
+            let current = juki_domain::StoredResident {
+                record: juki_domain::IdentityRecord {
+                    resident_code: code,
+                    facts,
+                },
+                status: state.status,
+                local,
+            };
             Ok(Some(ResidentView { current, history }))
         })
     }
@@ -397,9 +466,10 @@ impl Store for SqliteStore {
         let limit = q.limit.clamp(1, SEARCH_LIMIT_MAX) as i64;
         self.with_reader(|conn| {
             let mut st = conn.prepare_cached(&format!(
-                "{RESIDENT_SELECT} WHERE search_key = ?1 AND birth_date = ?2 AND sex = ?3 \
-                 AND (?4 IS NULL OR lgc = ?4) AND (?5 IS NULL OR substr(address, 1, length(?5)) = ?5) \
-                 AND (?6 OR status = 'current') AND resident_code > ?7 ORDER BY resident_code LIMIT ?8"
+                "{} WHERE r.search_key = ?1 AND r.birth_date = ?2 AND r.sex = ?3 \
+                 AND (?4 IS NULL OR r.lgc = ?4) AND (?5 IS NULL OR substr(j.address, 1, length(?5)) = ?5) \
+                 AND (?6 OR r.status = 'current') AND r.resident_code > ?7 ORDER BY r.resident_code LIMIT ?8",
+                resident_select()
             ))?;
             let mut rows = st.query(params![
                 q.search_key,
@@ -413,7 +483,7 @@ impl Store for SqliteStore {
             ])?;
             let mut hits = Vec::new();
             while let Some(row) = rows.next()? {
-                hits.push(SearchHit { resident: read_resident(row)?.0 });
+                hits.push(SearchHit { resident: read_resident(row)? });
             }
             Ok(hits)
         })
@@ -423,7 +493,8 @@ impl Store for SqliteStore {
         let limit = limit.clamp(1, JOURNAL_LIMIT_MAX) as i64;
         self.with_reader(|conn| {
             let mut st = conn.prepare_cached(&format!(
-                "{JOURNAL_SELECT} WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+                "{} WHERE j.seq > ?1 ORDER BY j.seq LIMIT ?2",
+                journal_select()
             ))?;
             let mut rows = st.query(params![after as i64, limit])?;
             let mut out = Vec::new();

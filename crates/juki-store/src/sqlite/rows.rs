@@ -1,4 +1,5 @@
-//! Mapping between rows and domain values.
+//! Mapping between rows and domain values. Writes bind borrowed values (no copies of names
+//! or addresses); short texts such as dates are formatted on the stack.
 
 use crate::{JournalEntry, StoreError};
 use juki_domain::change::Destination;
@@ -8,55 +9,48 @@ use juki_domain::{
     Address, ChangeKind, Date, IdentityFacts, IdentityRecord, IndividualNumber, LocalFields,
     LocalGovernmentCode, RecordStatus, ResidentCode, Sex, StoredResident,
 };
-use rusqlite::types::Value;
+use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Row, ToSql};
+use std::fmt::Write;
 
-/// The record columns `residents` and `journal` share: status, family_name, given_name,
-/// family_name_kana, given_name_kana, script, birth_date, sex, lgc, address, individual_number,
-/// former_family_name, alias_name, nationality, household_head, relationship, resident_since,
-/// address_since.
-pub(crate) const FACT_COLUMN_COUNT: usize = 18;
+/// A short text (a date, a birth date) kept inline.
+#[derive(Clone, Copy)]
+pub(crate) struct Short {
+    buf: [u8; 24],
+    len: usize,
+}
+
+impl Short {
+    pub(crate) fn of(v: impl std::fmt::Display) -> Short {
+        let mut s = Short {
+            buf: [0; 24],
+            len: 0,
+        };
+        write!(s, "{v}").expect("short texts fit 24 bytes");
+        s
+    }
+}
+
+impl Write for Short {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        if end > self.buf.len() {
+            return Err(std::fmt::Error);
+        }
+        self.buf[self.len..end].copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+impl ToSql for Short {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(ValueRef::Text(&self.buf[..self.len])))
+    }
+}
 
 fn corrupt(what: &str) -> StoreError {
     StoreError::Corrupt(what.to_string())
-}
-
-fn date_text(d: Option<Date>) -> Value {
-    d.map_or(Value::Null, |d| Value::Text(d.to_string()))
-}
-
-fn opt_text(s: &Option<String>) -> Value {
-    s.clone().map_or(Value::Null, Value::Text)
-}
-
-/// The values of the shared record columns for a record and its state.
-pub(crate) fn fact_values(
-    status: RecordStatus,
-    facts: &IdentityFacts,
-    local: &LocalFields,
-) -> [Value; 18] {
-    [
-        Value::Text(status.as_str().into()),
-        Value::Text(facts.name.family.clone()),
-        Value::Text(facts.name.given.clone()),
-        Value::Text(facts.name.family_kana.clone()),
-        Value::Text(facts.name.given_kana.clone()),
-        Value::Text(script_str(facts.name.script).into()),
-        Value::Text(facts.birth_date.to_string()),
-        Value::Text(facts.sex.as_str().into()),
-        Value::Integer(i64::from(facts.address.code.get())),
-        Value::Text(facts.address.remainder.clone()),
-        facts
-            .individual_number
-            .map_or(Value::Null, |n| Value::Integer(n.get() as i64)),
-        opt_text(&facts.former_family_name),
-        opt_text(&facts.alias_name),
-        opt_text(&facts.nationality),
-        opt_text(&local.household_head),
-        opt_text(&local.relationship),
-        date_text(local.resident_since),
-        date_text(local.address_since),
-    ]
 }
 
 pub(crate) fn script_str(s: Script) -> &'static str {
@@ -66,59 +60,130 @@ pub(crate) fn script_str(s: Script) -> &'static str {
     }
 }
 
-/// Values for the `residents` row of a resident.
-pub(crate) fn resident_params(r: &StoredResident, last_seq: u64) -> Vec<Value> {
-    let mut v = Vec::with_capacity(FACT_COLUMN_COUNT + 3);
-    v.push(Value::Integer(r.record.resident_code.get() as i64));
-    v.extend(fact_values(r.status, &r.record.facts, &r.local));
-    v.push(Value::Text(name::search_key(&r.record.facts.name)));
-    v.push(Value::Integer(last_seq as i64));
-    v
-}
-
-pub(crate) const RESIDENT_INSERT: &str = "INSERT OR REPLACE INTO residents (resident_code, status, family_name, given_name, \
-     family_name_kana, given_name_kana, script, birth_date, sex, lgc, address, individual_number, former_family_name, \
-     alias_name, nationality, household_head, relationship, resident_since, address_since, search_key, last_seq) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)";
-
 pub(crate) const JOURNAL_INSERT: &str = "INSERT INTO journal (recorded_by, record_id, kind, effective_date, notified_date, \
      recorded_at_ms, resident_code, previous_code, prev_seq, status, family_name, given_name, family_name_kana, \
-     given_name_kana, script, birth_date, sex, lgc, address, individual_number, former_family_name, alias_name, \
-     nationality, household_head, relationship, resident_since, address_since, planned_date, destination_code, \
-     destination_address) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, \
-     ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)";
+     given_name_kana, script, search_key, birth_date, sex, lgc, address, individual_number, former_family_name, \
+     alias_name, nationality, household_head, relationship, resident_since, address_since, planned_date, \
+     destination_code, destination_address) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, \
+     ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31)";
 
-pub(crate) fn journal_params(e: &JournalEntry) -> Vec<Value> {
-    let mut v = Vec::with_capacity(30);
-    v.push(Value::Integer(i64::from(e.recorded_by.get())));
-    v.push(Value::Text(e.record_id.clone()));
-    v.push(Value::Text(e.kind.ja().into()));
-    v.push(Value::Text(e.effective_date.to_string()));
-    v.push(date_text(e.notified_date));
-    v.push(Value::Integer(e.recorded_at_ms));
-    v.push(Value::Integer(e.resident_code.get() as i64));
-    v.push(
-        e.previous_code
-            .map_or(Value::Null, |c| Value::Integer(c.get() as i64)),
-    );
-    v.push(e.prev_seq.map_or(Value::Null, |s| Value::Integer(s as i64)));
-    v.extend(fact_values(e.status, &e.facts, &e.local));
-    v.push(date_text(e.planned_date));
-    let (code, addr) = match &e.destination {
-        Some(d) => (
-            d.code
-                .map_or(Value::Null, |c| Value::Integer(i64::from(c.get()))),
-            Value::Text(d.address.clone()),
-        ),
-        None => (Value::Null, Value::Null),
-    };
-    v.push(code);
-    v.push(addr);
-    v
+/// Inserts a journal entry with `st` (prepared from [`JOURNAL_INSERT`]).
+pub(crate) fn insert_journal(
+    st: &mut rusqlite::CachedStatement<'_>,
+    e: &JournalEntry,
+) -> rusqlite::Result<()> {
+    let f = &e.facts;
+    let l = &e.local;
+    let search_key = name::search_key(&f.name);
+    let date = |d: Option<Date>| d.map(Short::of);
+    let effective = Short::of(e.effective_date);
+    let birth = Short::of(f.birth_date);
+    let (notified, planned) = (date(e.notified_date), date(e.planned_date));
+    let (resident_since, address_since) = (date(l.resident_since), date(l.address_since));
+    let dest_code = e.destination.as_ref().and_then(|d| d.code).map(|c| c.get());
+    let dest_addr = e.destination.as_ref().map(|d| d.address.as_str());
+    let params: [&dyn ToSql; 31] = [
+        &e.recorded_by.get(),
+        &e.record_id,
+        &e.kind.ja(),
+        &effective,
+        &notified,
+        &e.recorded_at_ms,
+        &(e.resident_code.get() as i64),
+        &e.previous_code.map(|c| c.get() as i64),
+        &e.prev_seq.map(|s| s as i64),
+        &e.status.as_str(),
+        &f.name.family,
+        &f.name.given,
+        &f.name.family_kana,
+        &f.name.given_kana,
+        &script_str(f.name.script),
+        &search_key,
+        &birth,
+        &f.sex.as_str(),
+        &f.address.code.get(),
+        &f.address.remainder,
+        &f.individual_number.map(|n| n.get() as i64),
+        &f.former_family_name,
+        &f.alias_name,
+        &f.nationality,
+        &l.household_head,
+        &l.relationship,
+        &resident_since,
+        &address_since,
+        &planned,
+        &dest_code,
+        &dest_addr,
+    ];
+    st.execute(params.as_slice())?;
+    Ok(())
 }
 
-pub(crate) fn as_params(v: &[Value]) -> Vec<&dyn ToSql> {
-    v.iter().map(|x| x as &dyn ToSql).collect()
+/// A resident row waiting to be written: its state and the columns the search needs.
+#[derive(Clone, Debug)]
+pub(crate) struct ResidentRow {
+    pub code: ResidentCode,
+    pub status: RecordStatus,
+    pub last_seq: u64,
+    pub facts_seq: u64,
+    pub search_key: String,
+    pub birth_date: Short,
+    pub sex: &'static str,
+    pub lgc: u32,
+}
+
+impl ResidentRow {
+    pub(crate) fn new(r: &StoredResident, state: crate::engine::ResidentState) -> ResidentRow {
+        let f = &r.record.facts;
+        ResidentRow {
+            code: r.record.resident_code,
+            status: state.status,
+            last_seq: state.last_seq,
+            facts_seq: state.facts_seq,
+            search_key: name::search_key(&f.name),
+            birth_date: Short::of(f.birth_date),
+            sex: f.sex.as_str(),
+            lgc: f.address.code.get(),
+        }
+    }
+
+    pub(crate) fn write(&self, tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
+        let mut st = tx.prepare_cached(
+            "INSERT OR REPLACE INTO residents \
+             (resident_code, status, last_seq, facts_seq, search_key, birth_date, sex, lgc) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?;
+        st.execute(rusqlite::params![
+            self.code.get() as i64,
+            self.status.as_str(),
+            self.last_seq as i64,
+            self.facts_seq as i64,
+            self.search_key,
+            self.birth_date,
+            self.sex,
+            self.lgc
+        ])?;
+        Ok(())
+    }
+}
+
+impl std::fmt::Debug for Short {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(std::str::from_utf8(&self.buf[..self.len]).unwrap_or("?"))
+    }
+}
+
+/// The state columns of a resident: status, last_seq, facts_seq.
+pub(crate) const RESIDENT_STATE: &str =
+    "SELECT status, last_seq, facts_seq FROM residents WHERE resident_code = ?1";
+
+pub(crate) fn read_state(row: &Row) -> Result<crate::engine::ResidentState, StoreError> {
+    let status: String = row.get(0)?;
+    Ok(crate::engine::ResidentState {
+        status: RecordStatus::parse(&status).ok_or_else(|| corrupt("status"))?,
+        last_seq: row.get::<_, i64>(1)? as u64,
+        facts_seq: row.get::<_, i64>(2)? as u64,
+    })
 }
 
 fn get_date(row: &Row, i: usize) -> Result<Option<Date>, StoreError> {
@@ -127,7 +192,7 @@ fn get_date(row: &Row, i: usize) -> Result<Option<Date>, StoreError> {
         .transpose()
 }
 
-fn resident_code(v: i64) -> Result<ResidentCode, StoreError> {
+pub(crate) fn resident_code(v: i64) -> Result<ResidentCode, StoreError> {
     u64::try_from(v)
         .ok()
         .and_then(ResidentCode::from_u64)
@@ -138,8 +203,13 @@ fn lgc(v: i64) -> Result<LocalGovernmentCode, StoreError> {
     LocalGovernmentCode::parse(&format!("{v:06}")).map_err(|_| corrupt("local government code"))
 }
 
-/// Reads the shared record columns starting at column `at`.
-pub(crate) fn read_facts(
+/// The record columns of the journal, in the order [`read_facts`] reads them.
+const FACTS: &str = "j.status, j.family_name, j.given_name, j.family_name_kana, j.given_name_kana, j.script, \
+     j.birth_date, j.sex, j.lgc, j.address, j.individual_number, j.former_family_name, j.alias_name, j.nationality, \
+     j.household_head, j.relationship, j.resident_since, j.address_since";
+
+/// Reads the record columns ([`FACTS`]) starting at column `at`.
+fn read_facts(
     row: &Row,
     at: usize,
 ) -> Result<(RecordStatus, IdentityFacts, LocalFields), StoreError> {
@@ -191,35 +261,39 @@ pub(crate) fn read_facts(
     Ok((status, facts, local))
 }
 
-pub(crate) const RESIDENT_SELECT: &str = "SELECT resident_code, last_seq, status, family_name, given_name, family_name_kana, \
-     given_name_kana, script, birth_date, sex, lgc, address, individual_number, former_family_name, alias_name, \
-     nationality, household_head, relationship, resident_since, address_since FROM residents";
-
-/// Reads a row of [`RESIDENT_SELECT`].
-pub(crate) fn read_resident(row: &Row) -> Result<(StoredResident, u64), StoreError> {
-    let code = resident_code(row.get(0)?)?;
-    let last_seq: i64 = row.get(1)?;
-    let (status, facts, local) = read_facts(row, 2)?;
-    Ok((
-        StoredResident {
-            record: IdentityRecord {
-                resident_code: code,
-                facts,
-            },
-            status,
-            local,
-        },
-        last_seq as u64,
-    ))
+/// Selects residents joined with the journal entry holding their facts; filter with `WHERE`.
+pub(crate) fn resident_select() -> String {
+    format!(
+        "SELECT r.resident_code, r.status, {FACTS} FROM residents r JOIN journal j ON j.seq = r.facts_seq"
+    )
 }
 
-pub(crate) const JOURNAL_SELECT: &str = "SELECT seq, recorded_by, record_id, kind, effective_date, notified_date, \
-     recorded_at_ms, resident_code, previous_code, prev_seq, planned_date, destination_code, destination_address, \
-     status, family_name, given_name, family_name_kana, given_name_kana, script, birth_date, sex, lgc, address, \
-     individual_number, former_family_name, alias_name, nationality, household_head, relationship, resident_since, \
-     address_since FROM journal";
+/// Reads a row of [`resident_select`].
+pub(crate) fn read_resident(row: &Row) -> Result<StoredResident, StoreError> {
+    let code = resident_code(row.get(0)?)?;
+    let status: String = row.get(1)?;
+    let status = RecordStatus::parse(&status).ok_or_else(|| corrupt("status"))?;
+    let (_, facts, local) = read_facts(row, 2)?;
+    Ok(StoredResident {
+        record: IdentityRecord {
+            resident_code: code,
+            facts,
+        },
+        status,
+        local,
+    })
+}
 
-/// Reads a row of [`JOURNAL_SELECT`].
+/// Selects journal entries; filter with `WHERE`.
+pub(crate) fn journal_select() -> String {
+    format!(
+        "SELECT j.seq, j.recorded_by, j.record_id, j.kind, j.effective_date, j.notified_date, j.recorded_at_ms, \
+         j.resident_code, j.previous_code, j.prev_seq, j.planned_date, j.destination_code, j.destination_address, \
+         {FACTS} FROM journal j"
+    )
+}
+
+/// Reads a row of [`journal_select`].
 pub(crate) fn read_journal(row: &Row) -> Result<JournalEntry, StoreError> {
     let seq: i64 = row.get(0)?;
     let kind: String = row.get(3)?;

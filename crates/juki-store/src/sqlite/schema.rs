@@ -11,33 +11,22 @@ CREATE TABLE meta (
     value TEXT NOT NULL
 ) WITHOUT ROWID;
 
--- The record of each resident this node holds, as it stands now.
+-- Each resident this node holds, as it stands now: its state and the columns the 4-fact
+-- search needs. The facts themselves are the snapshot in the journal entry `facts_seq`.
 CREATE TABLE residents (
-    resident_code      INTEGER PRIMARY KEY,
-    status             TEXT    NOT NULL,   -- 'current' | 'closed'
-    family_name        TEXT    NOT NULL,
-    given_name         TEXT    NOT NULL,
-    family_name_kana   TEXT    NOT NULL,
-    given_name_kana    TEXT    NOT NULL,
-    script             TEXT    NOT NULL,   -- 'ja' | 'latin'
-    search_key         TEXT    NOT NULL,   -- normalised reading for the 4-fact search
-    birth_date         TEXT    NOT NULL,   -- YYYY-MM-DD, YYYY-MM, YYYY or 不詳
-    sex                TEXT    NOT NULL,   -- 男 | 女
-    lgc                INTEGER NOT NULL,
-    address            TEXT    NOT NULL,
-    individual_number  INTEGER,
-    former_family_name TEXT,
-    alias_name         TEXT,
-    nationality        TEXT,
-    household_head     TEXT,
-    relationship       TEXT,
-    resident_since     TEXT,
-    address_since      TEXT,
-    last_seq           INTEGER NOT NULL    -- newest journal entry of this person
+    resident_code INTEGER PRIMARY KEY,
+    status        TEXT    NOT NULL,   -- 'current' | 'closed'
+    last_seq      INTEGER NOT NULL,   -- newest journal entry of this person (head of the history)
+    facts_seq     INTEGER NOT NULL,   -- journal entry holding the record's facts
+    search_key    TEXT    NOT NULL,   -- normalised reading for the 4-fact search
+    birth_date    TEXT    NOT NULL,   -- YYYY-MM-DD, YYYY-MM, YYYY or 不詳
+    sex           TEXT    NOT NULL,   -- 男 | 女
+    lgc           INTEGER NOT NULL
 );
 CREATE INDEX residents_four_facts ON residents (search_key, birth_date, sex);
 
--- The append-only change journal: one row per applied change, with the record after it.
+-- The append-only change journal: one row per applied change, with the record after it
+-- (a full snapshot, so history and restores need nothing else).
 -- It is also the outbox: a link forwards the rows after its acknowledged sequence.
 CREATE TABLE journal (
     seq                 INTEGER PRIMARY KEY,
@@ -56,6 +45,7 @@ CREATE TABLE journal (
     family_name_kana    TEXT    NOT NULL,
     given_name_kana     TEXT    NOT NULL,
     script              TEXT    NOT NULL,
+    search_key          TEXT    NOT NULL,
     birth_date          TEXT    NOT NULL,
     sex                 TEXT    NOT NULL,
     lgc                 INTEGER NOT NULL,

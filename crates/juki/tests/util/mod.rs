@@ -1,6 +1,8 @@
 //! Helpers for tests that run the real `juki` binary in a temporary directory.
 
 #![allow(dead_code)]
+// Test helpers: a failed unwrap fails the test that called it.
+#![allow(clippy::unwrap_used)]
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
