@@ -355,3 +355,149 @@ async fn search(
         next_page_token,
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::FixedClock;
+    use crate::config::{InitOptions, NodeConfig, Role, init};
+    use axum::http::{Request as HttpRequest, StatusCode};
+    use tower::ServiceExt;
+
+    fn node(dir: &std::path::Path, tune: impl FnOnce(&mut NodeConfig)) -> Arc<Node> {
+        init(&InitOptions {
+            role: Role::Municipal,
+            code: Some("131148".into()),
+            data_dir: dir.to_path_buf(),
+            listen: "127.0.0.1:0".into(),
+            parent: None,
+        })
+        .unwrap();
+        let mut config = NodeConfig::load(dir).unwrap();
+        tune(&mut config);
+        let store = Arc::new(config.open_store().unwrap());
+        let clock = Arc::new(FixedClock::new("2026-04-10T01:00:00Z".parse().unwrap()));
+        Arc::new(Node::new(config, store, clock))
+    }
+
+    async fn call(
+        node: &Arc<Node>,
+        req: HttpRequest<Body>,
+    ) -> (StatusCode, axum::http::HeaderMap, serde_json::Value) {
+        let resp = router(node.clone()).oneshot(req).await.unwrap();
+        let (parts, body) = resp.into_parts();
+        let bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap();
+        let json = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+        (parts.status, parts.headers, json)
+    }
+
+    fn get(path: &str) -> HttpRequest<Body> {
+        HttpRequest::get(path).body(Body::empty()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn at_capacity_requests_are_shed_with_retry_after_and_health_still_answers() {
+        let dir = tempfile::tempdir().unwrap();
+        let node = node(dir.path(), |c| c.limits.concurrent_requests_max = 2);
+        let held = node.admission.clone().try_acquire_many_owned(2).unwrap();
+        let (status, headers, body) = call(&node, get("/v1/records/12345678903")).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(headers.get("retry-after").unwrap(), "1");
+        assert_eq!(body["code"], "JK-NODE-0101");
+        assert!(body["message_ja"].as_str().unwrap().contains("混雑"));
+        let (status, _, _) = call(&node, get("/healthz")).await;
+        assert_eq!(status, StatusCode::OK, "health is not subject to admission");
+        drop(held);
+        let (status, _, body) = call(&node, get("/v1/records/12345678903")).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::NOT_FOUND, Some("JK-NODE-0106"))
+        );
+        let metrics = node.metrics.encode();
+        assert!(
+            metrics.contains("juki_http_requests_shed_total 1"),
+            "{metrics}"
+        );
+    }
+
+    #[tokio::test]
+    async fn bodies_are_bounded_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let node = node(dir.path(), |c| c.limits.body_bytes_max = 2048);
+        let post = |body: Vec<u8>| {
+            HttpRequest::post("/v1/changes")
+                .body(Body::from(body))
+                .unwrap()
+        };
+        let (status, _, body) = call(&node, post(vec![b' '; 4096])).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::PAYLOAD_TOO_LARGE, Some("JK-NODE-0102"))
+        );
+        let (status, _, body) = call(&node, post(b"{\"changes\": 3}".to_vec())).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("JK-NODE-0103"))
+        );
+        let (status, _, body) =
+            call(&node, post(b"{\"changes\": [], \"extra\": 1}".to_vec())).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("JK-NODE-0103"))
+        );
+        let (status, _, body) = call(&node, get("/v2/nothing")).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::NOT_FOUND, Some("JK-NODE-0104"))
+        );
+    }
+
+    #[tokio::test]
+    async fn too_many_changes_in_one_request_are_refused_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let node = node(dir.path(), |c| c.limits.changes_per_request_max = 1);
+        let body = br#"{"changes": [{"record_id": "A"}, {"record_id": "B"}]}"#.to_vec();
+        let (status, _, body) = call(
+            &node,
+            HttpRequest::post("/v1/changes")
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::PAYLOAD_TOO_LARGE, Some("JK-NODE-0107"))
+        );
+        assert_eq!(node.store.stats().unwrap().journal_head, 0);
+    }
+
+    #[tokio::test]
+    async fn search_parameters_are_validated() {
+        let dir = tempfile::tempdir().unwrap();
+        let node = node(dir.path(), |_| {});
+        let (status, _, body) = call(
+            &node,
+            get("/v1/search?kana=%E3%82%B5&birth_date=1998-13-01&sex=%E5%A5%B3"),
+        )
+        .await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("JK-NODE-0110"))
+        );
+        assert_eq!(body["detail"]["errors"][0]["field"], "birth_date");
+        let (status, _, body) = call(&node, get("/v1/search?kana=%E3%82%B5")).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("JK-NODE-0110"))
+        );
+        let (status, _, body) = call(
+            &node,
+            get("/v1/search?kana=%E3%82%B5&birth_date=1998&sex=%E5%A5%B3&limit=5000"),
+        )
+        .await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::PAYLOAD_TOO_LARGE, Some("JK-NODE-0107"))
+        );
+    }
+}

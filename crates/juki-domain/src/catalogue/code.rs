@@ -24,7 +24,7 @@ pub static CODE_LGC_UNKNOWN: ErrorDef = ErrorDef {
     message_ja: "存在しない地方公共団体コードです",
     message_en: "No local government has this code",
     cause: "The code passes its check digit but is not in the table of prefectures, municipalities and wards.",
-    remedy: "Use the code of an existing municipality or ward (`juki lgc find NAME`).",
+    remedy: "Use the code of an existing municipality or ward (`juki lgc NAME`).",
 };
 pub static CODE_LGC_NOT_THIS_NODE: ErrorDef = ErrorDef {
     code: "JK-CODE-0104",

@@ -120,7 +120,7 @@ pub static CFG_ROLE: ErrorDef = ErrorDef {
     message_ja: "このロールとコードの組合せは使えません",
     message_en: "This role and code do not fit together",
     cause: "A municipal node needs the code of a municipality, special ward or designated city; a prefecture node a prefecture code; a national node no code.",
-    remedy: "Check --role and --code (juki lgc find NAME gives codes).",
+    remedy: "Check --role and --code (juki lgc NAME gives codes).",
 };
 
 pub(super) static DEFS: &[&ErrorDef] = &[

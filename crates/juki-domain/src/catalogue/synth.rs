@@ -8,7 +8,7 @@ pub static SYN_UNKNOWN_MUNICIPALITY: ErrorDef = ErrorDef {
     message_ja: "存在しない地方公共団体コードが指定されました",
     message_en: "No local government has this code",
     cause: "A municipality given to `juki synth` passes its check digit but is not in the MIC table.",
-    remedy: "Use the code of a municipality or Tokyo special ward (`juki lgc find NAME`).",
+    remedy: "Use the code of a municipality or Tokyo special ward (`juki lgc NAME`).",
 };
 pub static SYN_NOT_A_NODE: ErrorDef = ErrorDef {
     code: "JK-SYN-0102",
