@@ -92,13 +92,19 @@ impl Client {
     }
 
     pub async fn health(&self) -> Result<Health, ClientError> {
+        Ok(self.health_and_protocol().await?.0)
+    }
+
+    /// The health answer and the HTTP version the connection negotiated (e.g. `HTTP/2.0`).
+    pub async fn health_and_protocol(&self) -> Result<(Health, String), ClientError> {
         let resp = self
             .http
             .get(format!("{}/healthz", self.base))
             .send()
             .await
             .map_err(Self::transport)?;
-        Self::decode(resp).await
+        let version = format!("{:?}", resp.version());
+        Ok((Self::decode(resp).await?, version))
     }
 
     pub async fn submit(&self, req: &SubmitRequest) -> Result<SubmitResponse, ClientError> {

@@ -42,7 +42,11 @@ async fn a_municipal_node_records_refuses_and_deduplicates() {
     let mut node = ServeProcess::start(dir.path());
     let client = node.client();
 
-    let health = client.health().await.unwrap();
+    let (health, protocol) = client.health_and_protocol().await.unwrap();
+    assert_eq!(
+        protocol, "HTTP/2.0",
+        "the node speaks HTTP/2 over TLS (ALPN)"
+    );
     assert_eq!(
         (
             health.status.as_str(),

@@ -30,8 +30,11 @@ pub fn run(a: Args) -> Result<u8> {
     let config = NodeConfig::load(&a.data)?;
     let (Role::Municipal, Some(node)) = (config.role, config.code) else {
         return Err(crate::exit::exit(
-            crate::exit::USAGE,
-            "juki load records changes at a municipal node",
+            crate::exit::REFUSED,
+            format!(
+                "{}: juki load records changes at a municipal node",
+                juki_domain::catalogue::CFG_ROLE
+            ),
         ));
     };
     let _lock = super::lock_data_dir(&a.data)?;

@@ -64,7 +64,14 @@ pub fn run(a: Args) -> Result<u8> {
             bar.set_position(n)
         })
     }
-    .map_err(|e| crate::exit::exit(crate::exit::USAGE, e.to_string()))?;
+    .map_err(|e| {
+        let code = if matches!(e, juki_synth::SynthError::Write(_)) {
+            crate::exit::SERVER
+        } else {
+            crate::exit::USAGE
+        };
+        crate::exit::exit(code, format!("{}: {e}", e.def()))
+    })?;
     bar.finish_and_clear();
     let secs = started.elapsed().as_secs_f64();
     eprintln!(
