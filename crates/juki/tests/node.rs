@@ -246,13 +246,7 @@ fn synth_then_load_then_serve() {
         data.to_str().unwrap(),
         csv.to_str().unwrap(),
     ]);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(String::from_utf8_lossy(&out.stderr).contains("JK-NODE-0111"));
+    assert_refused(&out, 1, "JK-NODE-0111");
 
     let first_code = std::fs::read_to_string(&csv)
         .unwrap()
@@ -294,13 +288,7 @@ fn bad_input_gets_the_documented_exit_codes() {
         "--data",
         dir.path().join("y").to_str().unwrap(),
     ]);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(String::from_utf8_lossy(&out.stderr).contains("JK-CFG-0104"));
+    assert_refused(&out, 1, "JK-CFG-0104");
     // A file without the required columns.
     let csv = dir.path().join("bad.csv");
     std::fs::write(&csv, "record_id,change_kind\nA,転入\n").unwrap();
@@ -310,11 +298,5 @@ fn bad_input_gets_the_documented_exit_codes() {
         data.to_str().unwrap(),
         csv.to_str().unwrap(),
     ]);
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(String::from_utf8_lossy(&out.stderr).contains("JK-IN-0102"));
+    assert_refused(&out, 2, "JK-IN-0102");
 }

@@ -119,3 +119,10 @@ pub fn init_municipal(dir: &Path, code: &str) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Asserts that a command exited with `status` and named the error `code` on stderr.
+pub fn assert_refused(out: &Output, status: i32, code: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(status), "{stderr}");
+    assert!(stderr.contains(code), "expected {code} in: {stderr}");
+}
