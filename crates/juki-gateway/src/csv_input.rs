@@ -325,4 +325,32 @@ mod tests {
         );
         assert_eq!(rows[2].as_ref().unwrap().1.record_id, "C");
     }
+
+    proptest::proptest! {
+        /// Whatever bytes follow a valid header, the reader never panics and always ends.
+        #[test]
+        fn arbitrary_rows_never_panic(body in proptest::collection::vec(proptest::num::u8::ANY, 0..2048)) {
+            let mut input = format!("{HEADER}\n").into_bytes();
+            input.extend_from_slice(&body);
+            let reader = ChangeReader::new(input.as_slice()).unwrap();
+            let rows = reader.count();
+            proptest::prop_assert!(rows <= body.len() + 1);
+        }
+
+        /// A good row after a broken one is still read.
+        #[test]
+        fn a_good_row_survives_garbage_before_it(garbage in "[^\n\"]{0,200}") {
+            let good = "C,転入,2026-04-01,12345678903,佐々木,陽菜,ササキ,ヒナ,1998-07-14,女,131148,中野";
+            let input = format!("{HEADER}\n{garbage}\n{good}\n");
+            let rows: Vec<_> = ChangeReader::new(input.as_bytes()).unwrap().collect();
+            let last = rows.last().unwrap().as_ref().unwrap();
+            proptest::prop_assert_eq!(last.1.record_id.as_str(), "C");
+        }
+
+        /// Any header bytes are refused or accepted without a panic.
+        #[test]
+        fn arbitrary_headers_never_panic(header in proptest::collection::vec(proptest::num::u8::ANY, 0..512)) {
+            let _ = ChangeReader::new(header.as_slice()).map(|r| r.count());
+        }
+    }
 }
