@@ -16,7 +16,7 @@ G3,転入,2026-04-01,12345678911,SMITH,JOHN,,,1985-05-05,男,131148,中野五丁
 
 fn opts() -> LoadOptions {
     LoadOptions {
-        node: LocalGovernmentCode::parse("131148").unwrap(),
+        node: LocalGovernmentCode::parse("131148").expect("valid code"),
         today: Date::constant(2026, 11, 1),
         now_ms: 0,
         batch_size: 2,
