@@ -27,9 +27,9 @@ pub trait Txn {
     fn peek_code(&mut self) -> Result<Option<ResidentCode>, StoreError>;
     /// Takes the code [`Txn::peek_code`] returned.
     fn consume_code(&mut self, code: ResidentCode) -> Result<(), StoreError>;
-    /// Appends an entry (its `seq` is ignored) and returns the sequence it was given, or None
-    /// when the journal already holds an entry with the same `(recorded_by, record_id)`.
-    fn append(&mut self, entry: &JournalEntry) -> Result<Option<u64>, StoreError>;
+    /// Appends an entry and returns the sequence it was given (the next one), or None when the
+    /// journal already holds an entry with the same `(recorded_by, record_id)`.
+    fn append(&mut self, entry: &NewEntry<'_>) -> Result<Option<u64>, StoreError>;
     /// Writes a resident's state: its facts are those of journal entry `facts_seq`, its history
     /// starts at `last_seq`. `before` is its status before this change (None when the node never
     /// held it), so the store can keep its counts.
@@ -39,6 +39,51 @@ pub trait Txn {
         state: ResidentState,
         before: Option<RecordStatus>,
     ) -> Result<(), StoreError>;
+}
+
+/// A journal entry about to be appended, borrowing the change and the record it produced (no
+/// copies of names or addresses on the hot path). [`NewEntry::to_entry`] gives the
+/// [`JournalEntry`] it becomes.
+#[derive(Clone, Copy, Debug)]
+pub struct NewEntry<'a> {
+    /// The municipal node that recorded the change.
+    pub recorded_by: LocalGovernmentCode,
+    /// When this node commits it, ms since the Unix epoch.
+    pub recorded_at_ms: i64,
+    /// The change: record id, kind, dates, destination.
+    pub change: &'a ValidatedChange,
+    /// The record after the change: its code (after a code change, the new one), status, facts
+    /// and local fields.
+    pub resident: &'a StoredResident,
+    /// For a code change: the code before.
+    pub previous_code: Option<ResidentCode>,
+    /// The previous entry of the same person's history, if any.
+    pub prev_seq: Option<u64>,
+}
+
+impl NewEntry<'_> {
+    /// The journal entry this becomes under sequence `seq`.
+    pub fn to_entry(&self, seq: u64) -> JournalEntry {
+        let c = self.change;
+        let r = self.resident;
+        JournalEntry {
+            seq,
+            recorded_by: self.recorded_by,
+            record_id: c.record_id.clone(),
+            kind: c.kind,
+            effective_date: c.effective_date,
+            notified_date: c.notified_date,
+            recorded_at_ms: self.recorded_at_ms,
+            resident_code: r.record.resident_code,
+            previous_code: self.previous_code,
+            prev_seq: self.prev_seq,
+            status: r.status,
+            facts: r.record.facts.clone(),
+            local: r.local.clone(),
+            planned_date: c.planned_date,
+            destination: c.destination.clone(),
+        }
+    }
 }
 
 /// A resident as a store holds it: the record, and where its history and facts are.
@@ -106,22 +151,13 @@ pub fn apply_one(
     };
     let prev_seq = prev.as_ref().map(|h| h.state.last_seq);
     let before = prev.as_ref().map(|h| h.state.status);
-    let entry = |resident: &StoredResident, previous_code: Option<ResidentCode>| JournalEntry {
-        seq: 0,
+    let entry = |resident, previous_code| NewEntry {
         recorded_by: node,
-        record_id: change.record_id.clone(),
-        kind: change.kind,
-        effective_date: change.effective_date,
-        notified_date: change.notified_date,
         recorded_at_ms: now_ms,
-        resident_code: resident.record.resident_code,
+        change,
+        resident,
         previous_code,
         prev_seq,
-        status: resident.status,
-        facts: resident.record.facts.clone(),
-        local: resident.local.clone(),
-        planned_date: change.planned_date,
-        destination: change.destination.clone(),
     };
     let duplicate = |txn: &mut dyn Txn| -> Result<Outcome, StoreError> {
         let (seq, resident_code) = txn.seen(node, &change.record_id)?.ok_or_else(|| {

@@ -3,24 +3,33 @@
 //! One writer connection (SQLite allows one writer at a time) and a small pool of reader
 //! connections; WAL mode lets readers run while the writer commits. Every commit of
 //! [`Store::apply`] is durable (`synchronous = FULL`) before it returns.
+//!
+//! [`Store::bulk_load`] is for a stopped node: it commits the journal batch by batch without
+//! waiting for the disk, writes `residents` and builds deferred indexes once at the end (see
+//! [`bulk`]), and returns after a full checkpoint with `synchronous = FULL`.
 
+mod bulk;
 mod rows;
 mod schema;
+#[cfg(test)]
+mod tests;
 
-use crate::engine::{self, Held, ResidentState, Txn};
+use crate::engine::{self, Held, NewEntry, ResidentState, Txn};
 use crate::{
     BulkSummary, CodePool, JOURNAL_LIMIT_MAX, JournalEntry, Outcome, ResidentView,
     SEARCH_LIMIT_MAX, SearchHit, SearchQuery, Store, StoreError, StoreStats,
 };
-use juki_domain::{LocalGovernmentCode, RecordStatus, ResidentCode, ValidatedChange};
+use bulk::{Bulk, META_CURRENT, META_TOTAL};
+use juki_domain::{
+    LocalGovernmentCode, RecordStatus, ResidentCode, StoredResident, ValidatedChange,
+};
 use rows::*;
 use rusqlite::{
     Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
 };
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Tuning of a SQLite store.
 #[derive(Clone, Debug)]
@@ -49,10 +58,6 @@ impl Default for SqliteOptions {
 /// The longest history the store follows for one resident; a longer chain means damage.
 const HISTORY_ENTRIES_MAX: usize = 100_000;
 
-/// Meta keys of the counters kept in step with `residents`.
-const META_CURRENT: &str = "residents_current";
-const META_TOTAL: &str = "residents_total";
-
 /// The SQLite implementation of [`Store`].
 pub struct SqliteStore {
     path: PathBuf,
@@ -74,15 +79,28 @@ impl SqliteStore {
     pub fn open(path: &Path, options: SqliteOptions) -> Result<SqliteStore, StoreError> {
         let mut writer = Connection::open(path)?;
         configure(&writer, &options, options.writer_cache_mib)?;
+        // Only takes effect on a new store: before anything (WAL mode included) is written.
+        writer.pragma_update(None, "page_size", schema::PAGE_SIZE)?;
         writer.pragma_update(None, "journal_mode", "WAL")?;
         writer.pragma_update(None, "synchronous", "FULL")?;
         migrate(&mut writer)?;
+        bulk::catch_up(&mut writer)?;
         Ok(SqliteStore {
             path: path.to_path_buf(),
             options,
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
         })
+    }
+
+    /// A second writing connection for a bulk load's helper thread, which checkpoints the WAL
+    /// while the writer goes on; None if it cannot be opened (the writer then checkpoints).
+    fn checkpointer(&self) -> Option<Connection> {
+        let conn = Connection::open(&self.path).ok()?;
+        conn.busy_timeout(Duration::from_millis(self.options.busy_timeout_ms))
+            .ok()?;
+        conn.pragma_update(None, "synchronous", "NORMAL").ok()?;
+        Some(conn)
     }
 
     pub fn path(&self) -> &Path {
@@ -155,45 +173,48 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
 
 /// [`Txn`] over an open SQLite transaction; counts how the number of residents changes.
 ///
-/// In bulk mode, resident rows are not written one by one: they collect in an overlay and are
-/// written once per batch, sorted by resident code, when [`SqliteTxn::finish`] runs.
+/// In a bulk load, resident rows are not written one by one: they collect in the load's
+/// [`Bulk`] state and are written once, sorted by code, at its end.
 struct SqliteTxn<'a> {
     tx: &'a Transaction<'a>,
     delta_current: i64,
     delta_total: i64,
-    overlay: Option<HashMap<ResidentCode, ResidentRow>>,
+    bulk: Option<&'a mut Bulk>,
+    /// Scratch space for a journal entry's snapshot.
+    buf: Vec<u8>,
+    /// The journal insert, prepared once per transaction (looking it up in the statement cache
+    /// for every row costs more than binding it).
+    journal_insert: Option<rusqlite::CachedStatement<'a>>,
+    /// In a bulk load: the batch being applied and what was computed ahead for it.
+    prepared: Option<(&'a Prepared, &'a [ValidatedChange])>,
+    /// The change of that batch being applied.
+    current: usize,
 }
 
 impl SqliteTxn<'_> {
-    fn new<'a>(tx: &'a Transaction<'a>, bulk: bool) -> SqliteTxn<'a> {
+    fn new<'a>(tx: &'a Transaction<'a>, bulk: Option<&'a mut Bulk>) -> SqliteTxn<'a> {
         SqliteTxn {
             tx,
             delta_current: 0,
             delta_total: 0,
-            overlay: bulk.then(HashMap::new),
+            bulk,
+            buf: Vec::with_capacity(512),
+            journal_insert: None,
+            prepared: None,
+            current: 0,
         }
     }
 
-    /// Writes what is pending and the counters' changes; call once before commit.
+    /// Writes the counters' changes (in a bulk load: hands them to the load); call once before
+    /// commit.
     fn finish(self) -> Result<(), StoreError> {
-        if let Some(overlay) = &self.overlay {
-            let mut pending: Vec<&ResidentRow> = overlay.values().collect();
-            pending.sort_unstable_by_key(|r| r.code);
-            for row in pending {
-                row.write(self.tx)?;
+        match self.bulk {
+            Some(b) => {
+                b.delta_current += self.delta_current;
+                b.delta_total += self.delta_total;
+                b.end_batch(self.tx)?;
             }
-        }
-        for (key, delta) in [
-            (META_CURRENT, self.delta_current),
-            (META_TOTAL, self.delta_total),
-        ] {
-            if delta != 0 {
-                self.tx.execute(
-                    "INSERT INTO meta (key, value) VALUES (?1, ?2) \
-                     ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + ?2",
-                    params![key, delta],
-                )?;
-            }
+            None => bulk::add_counts(self.tx, self.delta_current, self.delta_total)?,
         }
         Ok(())
     }
@@ -232,6 +253,11 @@ impl Txn for SqliteTxn<'_> {
         recorded_by: LocalGovernmentCode,
         record_id: &str,
     ) -> Result<Option<(u64, ResidentCode)>, StoreError> {
+        if let Some(b) = &self.bulk
+            && let Some(found) = b.seen(self.tx, recorded_by, record_id)?
+        {
+            return Ok(found);
+        }
         let mut st = self.tx.prepare_cached(
             "SELECT seq, resident_code FROM journal WHERE recorded_by = ?1 AND record_id = ?2",
         )?;
@@ -245,13 +271,13 @@ impl Txn for SqliteTxn<'_> {
     }
 
     fn resident(&mut self, code: ResidentCode) -> Result<Option<Held>, StoreError> {
-        if let Some(row) = self.overlay.as_ref().and_then(|o| o.get(&code)) {
-            let state = ResidentState {
-                status: row.status,
-                last_seq: row.last_seq,
-                facts_seq: row.facts_seq,
-            };
-            return self.read_journal_facts(code, state).map(Some);
+        if let Some(b) = &self.bulk {
+            if let Some(state) = b.get(code) {
+                return self.read_journal_facts(code, state).map(Some);
+            }
+            if !b.table_rows() {
+                return Ok(None);
+            }
         }
         let mut st = self.tx.prepare_cached(RESIDENT_STATE)?;
         let mut rows = st.query([code.get() as i64])?;
@@ -275,11 +301,11 @@ impl Txn for SqliteTxn<'_> {
             };
             let code = ResidentCode::from_body(next as u64);
             // A code given explicitly (e.g. in a birth row) may already be taken: skip it.
-            let in_overlay = self.overlay.as_ref().is_some_and(|o| o.contains_key(&code));
+            let pending = self.bulk.as_ref().is_some_and(|b| b.get(code).is_some());
             let mut taken = self
                 .tx
                 .prepare_cached("SELECT 1 FROM residents WHERE resident_code = ?1")?;
-            if in_overlay || taken.exists([code.get() as i64])? {
+            if pending || taken.exists([code.get() as i64])? {
                 self.tx.execute(
                     "UPDATE code_pools SET next_body = next_body + 1 WHERE start_body = ?1",
                     [start],
@@ -299,10 +325,30 @@ impl Txn for SqliteTxn<'_> {
         Ok(())
     }
 
-    fn append(&mut self, entry: &JournalEntry) -> Result<Option<u64>, StoreError> {
-        let mut st = self.tx.prepare_cached(JOURNAL_INSERT)?;
-        match insert_journal(&mut st, entry) {
-            Ok(()) => Ok(Some(self.tx.last_insert_rowid() as u64)),
+    fn append(&mut self, entry: &NewEntry<'_>) -> Result<Option<u64>, StoreError> {
+        // In a load into an empty journal, the idempotency index is deferred: ask the load.
+        if let Some(b) = &mut self.bulk
+            && let Some(Some(_)) = b.claim(self.tx, entry.recorded_by, &entry.change.record_id)?
+        {
+            return Ok(None);
+        }
+        let st = match &mut self.journal_insert {
+            Some(st) => st,
+            None => self
+                .journal_insert
+                .insert(self.tx.prepare_cached(JOURNAL_INSERT)?),
+        };
+        let prepared = self
+            .prepared
+            .and_then(|(p, batch)| p.for_entry(batch, self.current, entry));
+        match insert_journal(st, entry, prepared, &mut self.buf) {
+            Ok(()) => {
+                let seq = self.tx.last_insert_rowid() as u64;
+                if let Some(b) = &mut self.bulk {
+                    b.appended(seq)?;
+                }
+                Ok(Some(seq))
+            }
             // The unique index on (recorded_by, record_id): this change was recorded before.
             Err(rusqlite::Error::SqliteFailure(e, _))
                 if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE =>
@@ -315,22 +361,111 @@ impl Txn for SqliteTxn<'_> {
 
     fn put_resident(
         &mut self,
-        resident: &juki_domain::StoredResident,
+        resident: &StoredResident,
         state: ResidentState,
         before: Option<RecordStatus>,
     ) -> Result<(), StoreError> {
-        let row = ResidentRow::new(resident, state);
-        match &mut self.overlay {
-            Some(o) => {
-                o.insert(row.code, row);
+        let code = resident.record.resident_code;
+        match &mut self.bulk {
+            Some(b) => b.put(code, state),
+            None => {
+                let mut st = self.tx.prepare_cached(RESIDENT_WRITE)?;
+                write_resident(&mut st, code, state)?;
             }
-            None => row.write(self.tx)?,
         }
         let is_current = |s: Option<RecordStatus>| i64::from(s == Some(RecordStatus::Current));
         self.delta_current += is_current(Some(state.status)) - is_current(before);
         self.delta_total += i64::from(before.is_none());
         Ok(())
     }
+}
+
+/// WAL pages past which the writer checkpoints itself during a bulk load (256 MiB of 16 KiB
+/// pages); the load's helper thread checkpoints every batch committed, so the writer has
+/// little left to copy when it does.
+const LOAD_CHECKPOINT_PAGES: i64 = 16_384;
+/// SQLite's default `wal_autocheckpoint`, in force outside bulk loads.
+const CHECKPOINT_PAGES: i64 = 1000;
+
+/// The writer during a bulk load: its commits do not wait for the disk (`synchronous =
+/// NORMAL`) nor checkpoint the WAL until it is large, until it is dropped, however the load ends
+/// (a panicking `on_batch` included).
+struct Lowered<'a>(std::sync::MutexGuard<'a, Connection>);
+
+impl<'a> Lowered<'a> {
+    fn new(conn: std::sync::MutexGuard<'a, Connection>) -> Result<Lowered<'a>, StoreError> {
+        let conn = Lowered(conn);
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "wal_autocheckpoint", LOAD_CHECKPOINT_PAGES)?;
+        Ok(conn)
+    }
+
+    fn restore(&self) -> Result<(), StoreError> {
+        self.0.pragma_update(None, "synchronous", "FULL")?;
+        self.0
+            .pragma_update(None, "wal_autocheckpoint", CHECKPOINT_PAGES)?;
+        Ok(())
+    }
+}
+
+impl Drop for Lowered<'_> {
+    fn drop(&mut self) {
+        // Also done explicitly (with its error reported) when a load ends normally.
+        let _ = self.restore();
+    }
+}
+
+impl std::ops::Deref for Lowered<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Lowered<'_> {
+    fn deref_mut(&mut self) -> &mut Connection {
+        &mut self.0
+    }
+}
+
+/// The body of [`Store::bulk_load`]: the batches, each in a transaction, then the residents and
+/// the deferred indexes ([`bulk`]).
+fn load(
+    conn: &mut Connection,
+    checkpointer: Option<Connection>,
+    node: LocalGovernmentCode,
+    now_ms: i64,
+    batches: &mut dyn Iterator<Item = Vec<ValidatedChange>>,
+    on_batch: &mut dyn FnMut(&[Outcome]),
+) -> Result<BulkSummary, StoreError> {
+    let mut summary = BulkSummary::default();
+    let mut state: Option<Bulk> = None;
+    bulk::pipelined(batches, checkpointer, |batch, prepared| {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let b = match &mut state {
+            Some(b) => b,
+            None => state.insert(Bulk::begin(&tx)?),
+        };
+        let mut txn = SqliteTxn::new(&tx, Some(b));
+        txn.prepared = Some((prepared, batch));
+        let mut outcomes = Vec::with_capacity(batch.len());
+        for (i, c) in batch.iter().enumerate() {
+            txn.current = i;
+            outcomes.push(engine::apply_one(&mut txn, node, now_ms, c)?);
+        }
+        txn.finish()?;
+        tx.commit()?;
+        summary.count(&outcomes);
+        on_batch(&outcomes);
+        Ok(())
+    })?;
+    if let Some(b) = state {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        b.finish(&tx)?;
+        tx.commit()?;
+        summary.index_build_ms = bulk::complete(conn)?;
+    }
+    Ok(summary)
 }
 
 impl Store for SqliteStore {
@@ -341,8 +476,9 @@ impl Store for SqliteStore {
         changes: &[ValidatedChange],
     ) -> Result<Vec<Outcome>, StoreError> {
         let mut conn = self.writer();
+        bulk::catch_up(&mut conn)?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut txn = SqliteTxn::new(&tx, false);
+        let mut txn = SqliteTxn::new(&tx, None);
         let outcomes = changes
             .iter()
             .map(|c| engine::apply_one(&mut txn, node, now_ms, c))
@@ -360,52 +496,31 @@ impl Store for SqliteStore {
         on_batch: &mut dyn FnMut(&[Outcome]),
     ) -> Result<BulkSummary, StoreError> {
         let mut conn = self.writer();
-        let empty = Self::meta_i64(&conn, META_TOTAL)? == 0;
-        // Into an empty store, building an index once at the end (a sort) is much faster than
-        // inserting every row into it.
-        if empty {
-            for (name, _) in schema::DEFERRABLE_INDEXES {
-                conn.execute_batch(&format!("DROP INDEX IF EXISTS {name}"))?;
-            }
-        }
+        bulk::catch_up(&mut conn)?;
         // Each batch commits without waiting for the disk; one checkpoint with a full sync at
         // the end makes the whole load durable before this returns.
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
-        let loaded = (|| {
-            let mut summary = BulkSummary::default();
-            for batch in batches {
-                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-                let mut txn = SqliteTxn::new(&tx, true);
-                let outcomes = batch
-                    .iter()
-                    .map(|c| engine::apply_one(&mut txn, node, now_ms, c))
-                    .collect::<Result<Vec<_>, _>>()?;
-                txn.finish()?;
-                tx.commit()?;
-                summary.count(&outcomes);
-                on_batch(&outcomes);
-            }
-            Ok::<_, StoreError>(summary)
-        })();
-        // Restore what was changed above whether or not the load succeeded.
-        let started = Instant::now();
-        let rebuilt = if empty {
-            schema::DEFERRABLE_INDEXES
-                .iter()
-                .try_for_each(|(name, sql)| {
-                    conn.execute_batch(&format!("DROP INDEX IF EXISTS {name}; {sql}"))
-                        .map_err(StoreError::from)
-                })
-        } else {
-            Ok(())
+        let mut conn = Lowered::new(conn)?;
+        let checkpointer = self
+            .checkpointer()
+            .filter(|_| std::env::var_os("JUKI_X_NOCKPT").is_none()); // XEXP
+        if std::env::var_os("JUKI_X_NOCKPT").is_some() {
+            conn.pragma_update(None, "wal_autocheckpoint", 1000)?;
+        } // XEXP
+        let loaded = load(&mut conn, checkpointer, node, now_ms, batches, on_batch);
+        // Whether or not the load succeeded: what was committed is made whole and durable.
+        let caught_up = match &loaded {
+            Ok(_) => Ok(false),
+            Err(_) => bulk::catch_up(&mut conn),
         };
-        let index_build_ms = started.elapsed().as_millis() as u64;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.query_row("PRAGMA wal_checkpoint(FULL)", [], |_| Ok(()))?;
-        let mut summary = loaded?;
-        rebuilt?;
-        summary.index_build_ms = index_build_ms;
-        Ok(summary)
+        conn.restore()?;
+        if std::env::var_os("JUKI_X_TRUNC").is_some() {
+            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        } else {
+            // XEXP
+            conn.query_row("PRAGMA wal_checkpoint(FULL)", [], |_| Ok(()))?;
+        } // XEXP
+        caught_up?;
+        loaded
     }
 
     fn record(&self, code: ResidentCode) -> Result<Option<ResidentView>, StoreError> {
@@ -465,9 +580,12 @@ impl Store for SqliteStore {
     fn search(&self, q: &SearchQuery) -> Result<Vec<SearchHit>, StoreError> {
         let limit = q.limit.clamp(1, SEARCH_LIMIT_MAX) as i64;
         self.with_reader(|conn| {
+            // Entries with the four facts, of residents whose facts they hold now.
             let mut st = conn.prepare_cached(&format!(
-                "{} WHERE r.search_key = ?1 AND r.birth_date = ?2 AND r.sex = ?3 \
-                 AND (?4 IS NULL OR r.lgc = ?4) AND (?5 IS NULL OR substr(j.address, 1, length(?5)) = ?5) \
+                "{} WHERE j.search_key = ?1 AND j.birth_date = ?2 AND j.sex = ?3 \
+                 AND r.resident_code = j.resident_code AND r.facts_seq = j.seq \
+                 AND (?4 IS NULL OR j.snapshot ->> '$[5]' = ?4) \
+                 AND (?5 IS NULL OR substr(j.snapshot ->> '$[6]', 1, length(?5)) = ?5) \
                  AND (?6 OR r.status = 'current') AND r.resident_code > ?7 ORDER BY r.resident_code LIMIT ?8",
                 resident_select()
             ))?;
