@@ -211,27 +211,24 @@ fn synth_then_load_then_serve() {
         String::from_utf8_lossy(&out.stderr)
     );
 
-    let out = run(&[
-        "load",
-        "--data",
-        data.to_str().unwrap(),
-        csv.to_str().unwrap(),
-        "--json",
-    ]);
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let load_json = || {
+        let out = run(&[
+            "load",
+            "--data",
+            data.to_str().unwrap(),
+            csv.to_str().unwrap(),
+            "--json",
+        ]);
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        (out, report)
+    };
+    let (out, report) = load_json();
     assert_eq!(report["accepted"], 3000, "{report}");
     assert_eq!(report["refused"].as_array().unwrap().len(), 0, "{report}");
     assert!(out.status.success());
 
     // Loading the same file again is harmless.
-    let out = run(&[
-        "load",
-        "--data",
-        data.to_str().unwrap(),
-        csv.to_str().unwrap(),
-        "--json",
-    ]);
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (_, report) = load_json();
     assert_eq!(
         (report["applied"].as_u64(), report["duplicates"].as_u64()),
         (Some(0), Some(3000)),
