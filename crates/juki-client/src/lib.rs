@@ -91,40 +91,43 @@ impl Client {
         ClientError::Transport(e.to_string())
     }
 
+    /// Sends a request built on `path` of this node.
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        build: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, ClientError> {
+        let req = self.http.request(method, format!("{}{path}", self.base));
+        build(req).send().await.map_err(Self::transport)
+    }
+
     pub async fn health(&self) -> Result<Health, ClientError> {
         Ok(self.health_and_protocol().await?.0)
     }
 
     /// The health answer and the HTTP version the connection negotiated (e.g. `HTTP/2.0`).
     pub async fn health_and_protocol(&self) -> Result<(Health, String), ClientError> {
-        let resp = self
-            .http
-            .get(format!("{}/healthz", self.base))
-            .send()
-            .await
-            .map_err(Self::transport)?;
+        let resp = self.send(reqwest::Method::GET, "/healthz", |r| r).await?;
         let version = format!("{:?}", resp.version());
         Ok((Self::decode(resp).await?, version))
     }
 
     pub async fn submit(&self, req: &SubmitRequest) -> Result<SubmitResponse, ClientError> {
         let resp = self
-            .http
-            .post(format!("{}/v1/changes", self.base))
-            .json(req)
-            .send()
-            .await
-            .map_err(Self::transport)?;
+            .send(reqwest::Method::POST, "/v1/changes", |r| r.json(req))
+            .await?;
         Self::decode(resp).await
     }
 
     pub async fn record(&self, resident_code: &str) -> Result<RecordResponse, ClientError> {
         let resp = self
-            .http
-            .get(format!("{}/v1/records/{resident_code}", self.base))
-            .send()
-            .await
-            .map_err(Self::transport)?;
+            .send(
+                reqwest::Method::GET,
+                &format!("/v1/records/{resident_code}"),
+                |r| r,
+            )
+            .await?;
         Self::decode(resp).await
     }
 
@@ -132,23 +135,14 @@ impl Client {
     /// `include_closed`, `limit`, `page_token`.
     pub async fn search(&self, params: &[(&str, &str)]) -> Result<SearchResponse, ClientError> {
         let resp = self
-            .http
-            .get(format!("{}/v1/search", self.base))
-            .query(params)
-            .send()
-            .await
-            .map_err(Self::transport)?;
+            .send(reqwest::Method::GET, "/v1/search", |r| r.query(params))
+            .await?;
         Self::decode(resp).await
     }
 
     /// The raw Prometheus text of `/metrics`.
     pub async fn metrics(&self) -> Result<String, ClientError> {
-        let resp = self
-            .http
-            .get(format!("{}/metrics", self.base))
-            .send()
-            .await
-            .map_err(Self::transport)?;
+        let resp = self.send(reqwest::Method::GET, "/metrics", |r| r).await?;
         resp.text().await.map_err(Self::transport)
     }
 }
