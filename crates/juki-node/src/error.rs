@@ -40,6 +40,8 @@ impl From<juki_store::StoreError> for ApiError {
 pub fn status_of(class: ErrorClass) -> StatusCode {
     match class {
         ErrorClass::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorClass::Unauthenticated => StatusCode::UNAUTHORIZED,
+        ErrorClass::Forbidden => StatusCode::FORBIDDEN,
         ErrorClass::BadRequest => StatusCode::BAD_REQUEST,
         ErrorClass::NotFound => StatusCode::NOT_FOUND,
         ErrorClass::Conflict => StatusCode::CONFLICT,

@@ -12,6 +12,8 @@
 // a failing unwrap is a failing test.
 #![allow(clippy::unwrap_used)]
 
+pub mod net;
+
 use crate::{CodePool, Outcome, SearchQuery, Store};
 use juki_domain::change::{RawChange, ValidationContext, validate};
 use juki_domain::name::kana_search_key;
@@ -25,7 +27,7 @@ pub fn node() -> LocalGovernmentCode {
     LocalGovernmentCode::parse("131148").expect("valid code")
 }
 
-const NOW_MS: i64 = 1_775_000_000_000;
+pub(crate) const NOW_MS: i64 = 1_775_000_000_000;
 
 /// A valid change row for resident `code` (None: empty code), overridable field by field.
 pub fn raw(kind: ChangeKind, record_id: &str, code: Option<ResidentCode>) -> RawChange {
@@ -48,8 +50,13 @@ pub fn raw(kind: ChangeKind, record_id: &str, code: Option<ResidentCode>) -> Raw
 
 /// Validates a row as the node would; panics when the fixture itself is invalid.
 pub fn valid(raw: &RawChange) -> ValidatedChange {
+    valid_at(raw, node())
+}
+
+/// Validates a row as municipal node `node` would.
+pub fn valid_at(raw: &RawChange, node: LocalGovernmentCode) -> ValidatedChange {
     let ctx = ValidationContext {
-        node: node(),
+        node,
         today: Date::constant(2026, 11, 1),
     };
     validate(raw, &ctx).unwrap_or_else(|p| panic!("fixture invalid: {p:?}"))
@@ -550,6 +557,21 @@ macro_rules! conformance_tests {
             let (b, _gb) = $fresh();
             $crate::conformance::bulk_load_equals_apply(&*a, &*b);
         }
+        $crate::conformance_tests!(@net $fresh;
+            forwarded_entries_apply_once,
+            a_reused_origin_is_refused,
+            code_pools_are_granted_disjointly,
+            link_positions_persist,
+            tiers_converge_whatever_the_arrival_order
+        );
+    };
+    (@net $fresh:path; $($name:ident),*) => {
+        $(
+            #[test]
+            fn $name() {
+                $crate::conformance::net::$name(&$fresh);
+            }
+        )*
     };
     (@each $fresh:path; $($name:ident),*) => {
         $(

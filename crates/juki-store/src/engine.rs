@@ -4,7 +4,7 @@
 //! [`apply_one`] does the rest: the idempotency check, code assignment, the record state
 //! machine of [`juki_domain::change::transition`], and the journal entry that records it.
 
-use crate::{JournalEntry, Outcome, StoreError};
+use crate::{JournalEntry, Origin, Outcome, StoreError};
 use juki_domain::catalogue::CODE_RESIDENT_POOL_EMPTY;
 use juki_domain::change::{Transition, transition};
 use juki_domain::{
@@ -35,10 +35,15 @@ pub trait Txn {
     /// held it), so the store can keep its counts.
     fn put_resident(
         &mut self,
-        resident: &StoredResident,
+        code: ResidentCode,
         state: ResidentState,
         before: Option<RecordStatus>,
     ) -> Result<(), StoreError>;
+    /// A resident's state without its facts, if this node holds it.
+    fn state(&mut self, code: ResidentCode) -> Result<Option<ResidentState>, StoreError>;
+    /// The forwarded entries this node holds about `code` (as the resident code, or as the
+    /// previous code of a code change), the ones appended in this transaction included.
+    fn about(&mut self, code: ResidentCode) -> Result<Vec<EntryMeta>, StoreError>;
 }
 
 /// A journal entry about to be appended, borrowing the change and the record it produced (no
@@ -59,16 +64,20 @@ pub struct NewEntry<'a> {
     pub previous_code: Option<ResidentCode>,
     /// The previous entry of the same person's history, if any.
     pub prev_seq: Option<u64>,
+    /// For an entry a child node forwarded: its identity at the recording node (None: recorded
+    /// here).
+    pub origin: Option<Origin>,
 }
 
 impl NewEntry<'_> {
-    /// The journal entry this becomes under sequence `seq`.
-    pub fn to_entry(&self, seq: u64) -> JournalEntry {
+    /// The journal entry this becomes under sequence `seq` at a node in epoch `epoch`.
+    pub fn to_entry(&self, seq: u64, epoch: u64) -> JournalEntry {
         let c = self.change;
         let r = self.resident;
         JournalEntry {
             seq,
             recorded_by: self.recorded_by,
+            origin: self.origin.unwrap_or(Origin { epoch, seq }),
             record_id: c.record_id.clone(),
             kind: c.kind,
             effective_date: c.effective_date,
@@ -158,6 +167,7 @@ pub fn apply_one(
         resident,
         previous_code,
         prev_seq,
+        origin: None,
     };
     let duplicate = |txn: &mut dyn Txn| -> Result<Outcome, StoreError> {
         let (seq, resident_code) = txn.seen(node, &change.record_id)?.ok_or_else(|| {
@@ -178,7 +188,7 @@ pub fn apply_one(
                 last_seq: seq,
                 facts_seq: seq,
             };
-            txn.put_resident(&resident, state, before)?;
+            txn.put_resident(code, state, before)?;
             Ok(Outcome::Applied {
                 seq,
                 resident_code: code,
@@ -198,17 +208,137 @@ pub fn apply_one(
                 last_seq: seq,
                 facts_seq: old_facts,
             };
-            txn.put_resident(&old, old_state, before)?;
+            txn.put_resident(code, old_state, before)?;
             let next_state = ResidentState {
                 status: next.status,
                 last_seq: seq,
                 facts_seq: seq,
             };
-            txn.put_resident(&next, next_state, None)?;
+            txn.put_resident(new, next_state, None)?;
             Ok(Outcome::Applied {
                 seq,
                 resident_code: new,
             })
         }
     }
+}
+
+/// What the convergence rule needs to know of a forwarded journal entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EntryMeta {
+    /// The entry's sequence at this node.
+    pub seq: u64,
+    pub recorded_by: LocalGovernmentCode,
+    pub origin: Origin,
+    pub resident_code: ResidentCode,
+    pub previous_code: Option<ResidentCode>,
+    /// The status of the record `resident_code` after the change.
+    pub status: RecordStatus,
+    pub effective_date: juki_domain::Date,
+    pub recorded_at_ms: i64,
+}
+
+impl EntryMeta {
+    /// The status this entry gives the record `code`: a code change closes the old code.
+    pub fn status_for(&self, code: ResidentCode) -> RecordStatus {
+        if self.resident_code == code {
+            self.status
+        } else {
+            RecordStatus::Closed
+        }
+    }
+}
+
+/// The convergence rule: which entry gives a resident's current record at an upper tier.
+///
+/// Each municipality's latest word on the resident counts (its entries arrive in its own order,
+/// so its latest is the one with the highest origin `(epoch, seq)`); among those, a record in
+/// force beats a closed one, then the later effective date, then the later recording time,
+/// then the municipality and origin (only to make the choice total). The result depends on the
+/// set of entries held, never on the order they arrived in: every tier holding the same
+/// entries shows the same record, and a resident who moved between prefectures ends in the
+/// record of the municipality they live in now (ARCHITECTURE.md, "Convergence").
+pub fn converge(code: ResidentCode, entries: &[EntryMeta]) -> Option<&EntryMeta> {
+    let mut latest: Vec<&EntryMeta> = Vec::new();
+    for e in entries {
+        match latest.iter_mut().find(|l| l.recorded_by == e.recorded_by) {
+            Some(l) if l.origin < e.origin => *l = e,
+            Some(_) => {}
+            None => latest.push(e),
+        }
+    }
+    latest.into_iter().max_by_key(|e| {
+        (
+            e.status_for(code) == RecordStatus::Current,
+            e.effective_date,
+            e.recorded_at_ms,
+            e.recorded_by.get(),
+            e.origin,
+        )
+    })
+}
+
+/// Applies one entry a child node forwarded, inside `txn`, as an upper tier does: appends it
+/// to this node's journal unless it is held already (by origin or by record id), and
+/// recomputes the record of each code it touches by [`converge`].
+///
+/// An entry whose origin is held under another record id means a node reused sequences
+/// without starting a new epoch: it is refused with [`StoreError::OriginReused`] rather than
+/// guessed at.
+pub fn apply_forwarded(txn: &mut dyn Txn, entry: &JournalEntry) -> Result<Outcome, StoreError> {
+    let change = ValidatedChange {
+        record_id: entry.record_id.clone(),
+        kind: entry.kind,
+        effective_date: entry.effective_date,
+        notified_date: entry.notified_date,
+        resident_code: Some(entry.resident_code),
+        facts: entry.facts.clone(),
+        planned_date: entry.planned_date,
+        destination: entry.destination.clone(),
+        local: juki_domain::LocalFields::default(),
+    };
+    let resident = StoredResident {
+        record: juki_domain::IdentityRecord {
+            resident_code: entry.resident_code,
+            facts: entry.facts.clone(),
+        },
+        status: entry.status,
+        local: juki_domain::LocalFields::default(),
+    };
+    let new = NewEntry {
+        recorded_by: entry.recorded_by,
+        recorded_at_ms: entry.recorded_at_ms,
+        change: &change,
+        resident: &resident,
+        previous_code: entry.previous_code,
+        prev_seq: None,
+        origin: Some(entry.origin),
+    };
+    let Some(seq) = txn.append(&new)? else {
+        return match txn.seen(entry.recorded_by, &entry.record_id)? {
+            Some((seq, resident_code)) => Ok(Outcome::Duplicate { seq, resident_code }),
+            None => Err(StoreError::OriginReused {
+                recorded_by: entry.recorded_by,
+                origin: entry.origin,
+            }),
+        };
+    };
+    let codes = std::iter::once(entry.resident_code)
+        .chain(entry.previous_code.filter(|p| *p != entry.resident_code));
+    for code in codes {
+        let about = txn.about(code)?;
+        let winner = converge(code, &about)
+            .ok_or_else(|| StoreError::Corrupt("an appended entry is not found by code".into()))?;
+        let state = ResidentState {
+            status: winner.status_for(code),
+            last_seq: seq,
+            facts_seq: winner.seq,
+        };
+        let before = txn.state(code)?.map(|s| s.status);
+        txn.put_resident(code, state, before)?;
+    }
+    Ok(Outcome::Applied {
+        seq,
+        resident_code: entry.resident_code,
+    })
 }

@@ -19,6 +19,11 @@ pub enum StoreError {
     Corrupt(String),
     #[error("storage error: {0}")]
     Io(String),
+    #[error("a forwarded change from {recorded_by} reuses origin {origin:?} of another change")]
+    OriginReused {
+        recorded_by: juki_domain::LocalGovernmentCode,
+        origin: crate::Origin,
+    },
 }
 
 impl StoreError {
@@ -30,6 +35,7 @@ impl StoreError {
             StoreError::SchemaNewer { .. } => &STORE_SCHEMA_NEWER,
             StoreError::Corrupt(_) => &STORE_CORRUPT,
             StoreError::Io(_) => &STORE_IO,
+            StoreError::OriginReused { .. } => &juki_domain::catalogue::NET_ORIGIN_REUSED,
         }
     }
 }

@@ -54,8 +54,31 @@ pub trait Store: Send + Sync {
     /// Journal entries with a sequence above `after`, in order, at most `limit`.
     fn journal_after(&self, after: u64, limit: usize) -> Result<Vec<JournalEntry>, StoreError>;
 
+    /// Applies entries a child node forwarded, as an upper tier does: in the child's sequence
+    /// order from the position this link acknowledged last, each at most once network-wide
+    /// (by its [`Origin`], and by `(recorded_by, record_id)`), stopping at a gap. Each entry
+    /// is appended to this node's journal (so it flows on to this node's parent) and the
+    /// resident's current record is recomputed by the convergence rule of
+    /// [`engine::converge`]. Entries and the link's new position commit in one transaction.
+    fn receive(&self, from: &LinkFrom, entries: &[JournalEntry]) -> Result<Received, StoreError>;
+
+    /// The position acknowledged on a link into this node (0 when nothing came yet).
+    fn received(&self, from: &LinkFrom) -> Result<u64, StoreError>;
+
+    /// The position a parent acknowledged on the outgoing link `link` (0 when none yet).
+    fn link_acked(&self, link: &str) -> Result<u64, StoreError>;
+
+    /// Records the position a parent acknowledged on `link` (durably: a restart resumes from
+    /// it). A parent may answer a lower position than before (it was restored): the link
+    /// then sends again from there.
+    fn set_link_acked(&self, link: &str, seq: u64) -> Result<(), StoreError>;
+
     /// Adds a range of resident-code bodies this node may assign from.
     fn add_code_pool(&self, pool: CodePool) -> Result<(), StoreError>;
+
+    /// Takes `size` unused codes from this node's pools to hand to a child node (durably: a
+    /// range handed out is never handed out or assigned again). None when fewer are left.
+    fn grant_code_pool(&self, size: u64) -> Result<Option<CodePool>, StoreError>;
 
     /// Counts and positions, for status and metrics.
     fn stats(&self) -> Result<StoreStats, StoreError>;

@@ -23,6 +23,16 @@ pub enum Outcome {
     Refused(Problem),
 }
 
+/// Where a change was first recorded: the recording municipal node's epoch and its sequence
+/// there. With the municipality's code it identifies a change network-wide: every tier
+/// deduplicates by it (BRIEF §7). A node restored from backup starts a new epoch, so a sequence
+/// it reuses is never mistaken for one seen before.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Origin {
+    pub epoch: u64,
+    pub seq: u64,
+}
+
 /// One entry of the append-only change journal: what changed, and the record after it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct JournalEntry {
@@ -30,17 +40,22 @@ pub struct JournalEntry {
     pub seq: u64,
     /// The municipal node that recorded the change.
     pub recorded_by: LocalGovernmentCode,
+    /// The change's identity at the municipal node that recorded it (at that node itself:
+    /// its epoch then, and `seq`).
+    pub origin: Origin,
     pub record_id: String,
     pub kind: ChangeKind,
     pub effective_date: Date,
     pub notified_date: Option<Date>,
-    /// When this node committed it, ms since the Unix epoch (UTC, injected clock).
+    /// When the recording municipal node committed it, ms since the Unix epoch (UTC, injected
+    /// clock).
     pub recorded_at_ms: i64,
     /// The resident the change is about (after a code change: the new code).
     pub resident_code: ResidentCode,
     /// For a code change: the code before.
     pub previous_code: Option<ResidentCode>,
-    /// The previous entry of the same person's history, if any.
+    /// The previous entry of the same person's history, if any (at the recording node; upper
+    /// tiers find a person's history by code instead).
     pub prev_seq: Option<u64>,
     /// The record's state and facts after the change.
     pub status: RecordStatus,
@@ -49,6 +64,18 @@ pub struct JournalEntry {
     pub local: LocalFields,
     pub planned_date: Option<Date>,
     pub destination: Option<Destination>,
+}
+
+impl JournalEntry {
+    /// The entry as a node forwards it to its parent: identity information only (local
+    /// fields stay at the municipality, BRIEF §7), without this node's history chain.
+    pub fn forwardable(self) -> JournalEntry {
+        JournalEntry {
+            local: LocalFields::default(),
+            prev_seq: None,
+            ..self
+        }
+    }
 }
 
 /// A resident as a node holds it: the record now, and its history, newest first.
@@ -107,6 +134,29 @@ pub struct StoreStats {
     /// Resident codes left to assign.
     pub codes_available: u64,
     pub schema_version: i64,
+    /// This node's epoch: 1 for a new store, one more each time it is restored or rebuilt.
+    pub epoch: u64,
+}
+
+/// A link into this node from a child node: the child's name (its local government code) and
+/// epoch. Each (child, epoch) has its own acknowledged position.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct LinkFrom {
+    pub node: String,
+    pub epoch: u64,
+}
+
+/// What became of a batch a child forwarded ([`crate::Store::receive`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Received {
+    /// The highest contiguous sequence of the child now held: everything up to it is applied.
+    pub acked: u64,
+    /// Entries applied by this call.
+    pub applied: u64,
+    /// Entries already held (sent again, or recorded again under a new epoch).
+    pub duplicates: u64,
+    /// Entries beyond a gap, not applied (they are sent again after the gap is filled).
+    pub held_back: u64,
 }
 
 /// Totals of a bulk load.

@@ -8,6 +8,7 @@ mod code;
 mod date;
 mod input;
 mod name;
+mod net;
 mod node;
 mod record;
 mod store;
@@ -17,6 +18,7 @@ pub use code::*;
 pub use date::*;
 pub use input::*;
 pub use name::*;
+pub use net::*;
 pub use node::*;
 pub use record::*;
 pub use store::*;
@@ -29,6 +31,10 @@ pub enum ErrorClass {
     Invalid,
     /// The request cannot be parsed at all (HTTP 400).
     BadRequest,
+    /// The caller presented no (valid) client certificate (HTTP 401).
+    Unauthenticated,
+    /// The caller's certificate does not allow this here (HTTP 403).
+    Forbidden,
     /// The thing asked for does not exist here (HTTP 404).
     NotFound,
     /// The request conflicts with the current state (HTTP 409).
@@ -51,6 +57,8 @@ impl ErrorClass {
         match self {
             ErrorClass::Invalid => "invalid",
             ErrorClass::BadRequest => "bad-request",
+            ErrorClass::Unauthenticated => "unauthenticated",
+            ErrorClass::Forbidden => "forbidden",
             ErrorClass::NotFound => "not-found",
             ErrorClass::Conflict => "conflict",
             ErrorClass::TooLarge => "too-large",
@@ -91,6 +99,7 @@ pub fn all() -> Vec<&'static ErrorDef> {
         date::DEFS,
         input::DEFS,
         name::DEFS,
+        net::DEFS,
         node::DEFS,
         record::DEFS,
         store::DEFS,
@@ -117,7 +126,7 @@ pub fn markdown() -> String {
          `crates/juki-domain/src/catalogue/` by `juki errors --markdown > docs/error-codes.md`; \
          a test fails when the two differ.\n\n",
     );
-    out.push_str("HTTP status by class: invalid 422, bad-request 400, not-found 404, conflict 409, too-large 413, overloaded 503 (with Retry-After), unavailable 503, timeout 504, internal 500.\n");
+    out.push_str("HTTP status by class: invalid 422, bad-request 400, unauthenticated 401, forbidden 403, not-found 404, conflict 409, too-large 413, overloaded 503 (with Retry-After), unavailable 503, timeout 504, internal 500.\n");
     let mut area = "";
     for d in all() {
         let this_area = d.code.split('-').nth(1).unwrap_or("");

@@ -16,15 +16,13 @@ mod schema;
 #[cfg(test)]
 mod tests;
 
-use crate::engine::{self, Held, NewEntry, ResidentState, Txn};
+use crate::engine::{self, EntryMeta, Held, NewEntry, ResidentState, Txn};
 use crate::{
-    BulkSummary, CodePool, JOURNAL_LIMIT_MAX, JournalEntry, Outcome, ResidentView,
-    SEARCH_LIMIT_MAX, SearchHit, SearchQuery, Store, StoreError, StoreStats,
+    BulkSummary, CodePool, JOURNAL_LIMIT_MAX, JournalEntry, LinkFrom, Outcome, Received,
+    ResidentView, SEARCH_LIMIT_MAX, SearchHit, SearchQuery, Store, StoreError, StoreStats,
 };
 use bulk::{Bulk, META_CURRENT, META_TOTAL};
-use juki_domain::{
-    LocalGovernmentCode, RecordStatus, ResidentCode, StoredResident, ValidatedChange,
-};
+use juki_domain::{LocalGovernmentCode, RecordStatus, ResidentCode, ValidatedChange};
 use rows::*;
 use rusqlite::{
     Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
@@ -234,7 +232,7 @@ impl SqliteTxn<'_> {
         let row = rows.next()?.ok_or_else(|| {
             StoreError::Corrupt(format!("journal entry {} missing", state.facts_seq))
         })?;
-        let e = read_journal(row)?;
+        let e = read_journal(row, &[])?;
         Ok(Held {
             resident: juki_domain::StoredResident {
                 record: juki_domain::IdentityRecord {
@@ -363,11 +361,10 @@ impl Txn for SqliteTxn<'_> {
 
     fn put_resident(
         &mut self,
-        resident: &StoredResident,
+        code: ResidentCode,
         state: ResidentState,
         before: Option<RecordStatus>,
     ) -> Result<(), StoreError> {
-        let code = resident.record.resident_code;
         match &mut self.bulk {
             Some(b) => b.put(code, state),
             None => {
@@ -380,6 +377,92 @@ impl Txn for SqliteTxn<'_> {
         self.delta_total += i64::from(before.is_none());
         Ok(())
     }
+
+    fn state(&mut self, code: ResidentCode) -> Result<Option<ResidentState>, StoreError> {
+        if let Some(b) = &self.bulk
+            && let Some(state) = b.get(code)
+        {
+            return Ok(Some(state));
+        }
+        let mut st = self.tx.prepare_cached(RESIDENT_STATE)?;
+        let mut rows = st.query([code.get() as i64])?;
+        rows.next()?.map(read_state).transpose()
+    }
+
+    fn about(&mut self, code: ResidentCode) -> Result<Vec<EntryMeta>, StoreError> {
+        forwarded_about(self.tx, code)
+    }
+}
+
+/// The position acknowledged on a link into this node.
+fn link_position(conn: &Connection, from: &LinkFrom) -> Result<u64, StoreError> {
+    let v: Option<i64> = conn
+        .prepare_cached("SELECT acked_seq FROM links_in WHERE node = ?1 AND epoch = ?2")?
+        .query_row(params![from.node, from.epoch as i64], |r| r.get(0))
+        .optional()?;
+    Ok(v.unwrap_or(0) as u64)
+}
+
+/// The forwarded entries about `code` (see [`Txn::about`]).
+fn forwarded_about(conn: &Connection, code: ResidentCode) -> Result<Vec<EntryMeta>, StoreError> {
+    let mut st = conn.prepare_cached(
+        "SELECT seq, recorded_by, origin_epoch, origin_seq, resident_code, previous_code, status, \
+         effective_date, recorded_at_ms FROM journal WHERE origin_seq IS NOT NULL AND resident_code = ?1 \
+         UNION ALL \
+         SELECT seq, recorded_by, origin_epoch, origin_seq, resident_code, previous_code, status, \
+         effective_date, recorded_at_ms FROM journal WHERE origin_seq IS NOT NULL AND previous_code = ?1 \
+         AND previous_code IS NOT NULL AND resident_code != ?1",
+    )?;
+    let mut rows = st.query([code.get() as i64])?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        if out.len() >= HISTORY_ENTRIES_MAX {
+            return Err(StoreError::Corrupt(format!(
+                "history of a resident longer than {HISTORY_ENTRIES_MAX}"
+            )));
+        }
+        out.push(read_meta(row)?);
+    }
+    Ok(out)
+}
+
+/// The whole history of `code` at an upper tier: its forwarded entries and, through code
+/// changes, those of the codes it continues; newest (highest sequence here) first.
+fn forwarded_history(
+    conn: &Connection,
+    code: ResidentCode,
+    epochs: &[(u64, u64)],
+) -> Result<Vec<JournalEntry>, StoreError> {
+    let mut codes = vec![code];
+    let mut seqs = std::collections::BTreeSet::new();
+    let mut i = 0;
+    while let Some(&c) = codes.get(i) {
+        i += 1;
+        for m in forwarded_about(conn, c)? {
+            seqs.insert(m.seq);
+            if let Some(p) = m.previous_code
+                && m.resident_code == c
+                && !codes.contains(&p)
+            {
+                codes.push(p);
+            }
+        }
+        if seqs.len() > HISTORY_ENTRIES_MAX {
+            return Err(StoreError::Corrupt(format!(
+                "history of a resident longer than {HISTORY_ENTRIES_MAX}"
+            )));
+        }
+    }
+    let mut st = conn.prepare_cached(&format!("{} WHERE j.seq = ?1", journal_select()))?;
+    let mut history = Vec::with_capacity(seqs.len());
+    for seq in seqs.into_iter().rev() {
+        let mut rows = st.query([seq as i64])?;
+        let row = rows
+            .next()?
+            .ok_or_else(|| StoreError::Corrupt(format!("journal entry {seq} missing")))?;
+        history.push(read_journal(row, epochs)?);
+    }
+    Ok(history)
 }
 
 /// WAL pages past which the writer checkpoints itself during a bulk load (256 MiB of 16 KiB
@@ -530,8 +613,15 @@ impl Store for SqliteStore {
                 return Ok(None);
             };
             let state = read_state(row)?;
+            let epochs = read_epochs(conn)?;
+            let forwarded: bool = conn
+                .prepare_cached("SELECT origin_seq IS NOT NULL FROM journal WHERE seq = ?1")?
+                .query_row([state.last_seq as i64], |r| r.get(0))?;
             let mut history: Vec<JournalEntry> = Vec::new();
-            let mut next = Some(state.last_seq);
+            let mut next = (!forwarded).then_some(state.last_seq);
+            if forwarded {
+                history = forwarded_history(conn, code, &epochs)?;
+            }
             let mut entry_st =
                 conn.prepare_cached(&format!("{} WHERE j.seq = ?1", journal_select()))?;
             let mut read_entry = |seq: u64| -> Result<JournalEntry, StoreError> {
@@ -539,7 +629,7 @@ impl Store for SqliteStore {
                 let row = rows
                     .next()?
                     .ok_or_else(|| StoreError::Corrupt(format!("journal entry {seq} missing")))?;
-                read_journal(row)
+                read_journal(row, &epochs)
             };
             while let Some(seq) = next {
                 if history.len() >= HISTORY_ENTRIES_MAX {
@@ -613,13 +703,102 @@ impl Store for SqliteStore {
                 "{} WHERE j.seq > ?1 ORDER BY j.seq LIMIT ?2",
                 journal_select()
             ))?;
+            let epochs = read_epochs(conn)?;
             let mut rows = st.query(params![after as i64, limit])?;
             let mut out = Vec::new();
             while let Some(row) = rows.next()? {
-                out.push(read_journal(row)?);
+                out.push(read_journal(row, &epochs)?);
             }
             Ok(out)
         })
+    }
+
+    fn receive(&self, from: &LinkFrom, entries: &[JournalEntry]) -> Result<Received, StoreError> {
+        let mut conn = self.writer();
+        bulk::catch_up(&mut conn)?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut received = Received {
+            acked: link_position(&tx, from)?,
+            ..Received::default()
+        };
+        let mut txn = SqliteTxn::new(&tx, None);
+        let mut sorted: Vec<&JournalEntry> = entries.iter().collect();
+        sorted.sort_by_key(|e| e.seq);
+        for e in sorted {
+            if e.seq <= received.acked {
+                received.duplicates += 1;
+                continue;
+            }
+            if e.seq != received.acked + 1 {
+                received.held_back += 1;
+                continue;
+            }
+            match engine::apply_forwarded(&mut txn, e)? {
+                Outcome::Applied { .. } => received.applied += 1,
+                _ => received.duplicates += 1,
+            }
+            received.acked = e.seq;
+        }
+        txn.finish()?;
+        tx.execute(
+            "INSERT INTO links_in (node, epoch, acked_seq) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (node, epoch) DO UPDATE SET acked_seq = excluded.acked_seq",
+            params![from.node, from.epoch as i64, received.acked as i64],
+        )?;
+        tx.commit()?;
+        Ok(received)
+    }
+
+    fn received(&self, from: &LinkFrom) -> Result<u64, StoreError> {
+        self.with_reader(|conn| link_position(conn, from))
+    }
+
+    fn link_acked(&self, link: &str) -> Result<u64, StoreError> {
+        self.with_reader(|conn| {
+            let v: Option<i64> = conn
+                .prepare_cached("SELECT acked_seq FROM links WHERE name = ?1")?
+                .query_row([link], |r| r.get(0))
+                .optional()?;
+            Ok(v.unwrap_or(0) as u64)
+        })
+    }
+
+    fn set_link_acked(&self, link: &str, seq: u64) -> Result<(), StoreError> {
+        let conn = self.writer();
+        conn.prepare_cached(
+            "INSERT INTO links (name, acked_seq) VALUES (?1, ?2) \
+             ON CONFLICT (name) DO UPDATE SET acked_seq = excluded.acked_seq",
+        )?
+        .execute(params![link, seq as i64])?;
+        Ok(())
+    }
+
+    fn grant_code_pool(&self, size: u64) -> Result<Option<CodePool>, StoreError> {
+        if size == 0 || size > ResidentCode::SPACE {
+            return Err(StoreError::Io(format!("invalid code pool size {size}")));
+        }
+        let mut conn = self.writer();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let found: Option<(i64, i64)> = tx
+            .query_row(
+                "SELECT start_body, next_body FROM code_pools WHERE end_body - next_body >= ?1 \
+                 ORDER BY start_body LIMIT 1",
+                [size as i64],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let Some((start, next)) = found else {
+            return Ok(None);
+        };
+        tx.execute(
+            "UPDATE code_pools SET next_body = next_body + ?2 WHERE start_body = ?1",
+            params![start, size as i64],
+        )?;
+        tx.commit()?;
+        Ok(Some(CodePool {
+            start: next as u64,
+            end: next as u64 + size,
+        }))
     }
 
     fn add_code_pool(&self, pool: CodePool) -> Result<(), StoreError> {
@@ -663,7 +842,12 @@ impl Store for SqliteStore {
             )?;
             let schema_version: i64 =
                 conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+            let epoch: i64 =
+                conn.query_row("SELECT coalesce(max(epoch), 1) FROM epochs", [], |r| {
+                    r.get(0)
+                })?;
             Ok(StoreStats {
+                epoch: epoch as u64,
                 residents_current: Self::meta_i64(conn, META_CURRENT)? as u64,
                 residents_total: Self::meta_i64(conn, META_TOTAL)? as u64,
                 journal_head: journal_head as u64,

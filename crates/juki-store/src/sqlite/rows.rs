@@ -38,8 +38,8 @@
 //! object: the names would make the journal 60% larger. A positional array is the smallest
 //! form `sqlite3` still reads.
 
-use crate::engine::{NewEntry, ResidentState};
-use crate::{JournalEntry, StoreError};
+use crate::engine::{EntryMeta, NewEntry, ResidentState};
+use crate::{JournalEntry, Origin, StoreError};
 use juki_domain::change::Destination;
 use juki_domain::date::BirthDate;
 use juki_domain::name::{self, PersonName, Script};
@@ -346,8 +346,8 @@ impl Prepared {
 
 pub(crate) const JOURNAL_INSERT: &str = "INSERT INTO journal (recorded_by, record_id, kind, effective_date, \
      notified_date, planned_date, destination_code, destination_address, recorded_at_ms, resident_code, \
-     previous_code, prev_seq, status, search_key, birth_date, sex, snapshot) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)";
+     previous_code, prev_seq, status, search_key, birth_date, sex, snapshot, origin_epoch, origin_seq) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)";
 
 /// Inserts a journal entry with `st` (prepared from [`JOURNAL_INSERT`]). `prepared` is its
 /// texts when they were made ahead ([`Prepared`]); otherwise they are made here, the snapshot
@@ -380,7 +380,7 @@ pub(crate) fn insert_journal(
     };
     let dest_code = c.destination.as_ref().and_then(|d| d.code).map(|c| c.get());
     let dest_addr = c.destination.as_ref().map(|d| d.address.as_str());
-    let params: [&dyn ToSql; 17] = [
+    let params: [&dyn ToSql; 19] = [
         &e.recorded_by.get(),
         &c.record_id,
         &c.kind.ja(),
@@ -398,6 +398,8 @@ pub(crate) fn insert_journal(
         &t.birth,
         &f.sex.as_str(),
         &Utf8(t.snapshot),
+        &e.origin.map(|o| o.epoch as i64),
+        &e.origin.map(|o| o.seq as i64),
     ];
     st.execute(params.as_slice())?;
     Ok(())
@@ -579,13 +581,27 @@ pub(crate) fn journal_select() -> String {
     format!(
         "SELECT j.seq, j.recorded_by, j.record_id, j.kind, j.effective_date, j.notified_date, j.recorded_at_ms, \
          j.resident_code, j.previous_code, j.prev_seq, j.planned_date, j.destination_code, j.destination_address, \
-         {FACTS} FROM journal j"
+         {FACTS}, j.origin_epoch, j.origin_seq FROM journal j"
     )
 }
 
-/// Reads a row of [`journal_select`].
-pub(crate) fn read_journal(row: &Row) -> Result<JournalEntry, StoreError> {
+/// Reads a row of [`journal_select`]. An entry recorded at this node gets its origin epoch
+/// from `epochs` (this node's epochs, see [`epoch_of`]).
+pub(crate) fn read_journal(row: &Row, epochs: &[(u64, u64)]) -> Result<JournalEntry, StoreError> {
     let seq: i64 = row.get(0)?;
+    let origin = match (
+        row.get::<_, Option<i64>>(17)?,
+        row.get::<_, Option<i64>>(18)?,
+    ) {
+        (Some(epoch), Some(seq)) => Origin {
+            epoch: epoch as u64,
+            seq: seq as u64,
+        },
+        _ => Origin {
+            epoch: epoch_of(epochs, seq as u64),
+            seq: seq as u64,
+        },
+    };
     let (status, facts, local) = read_facts(row, 13)?;
     let destination = match row.get::<_, Option<String>>(12)? {
         Some(address) => Some(Destination {
@@ -597,6 +613,7 @@ pub(crate) fn read_journal(row: &Row) -> Result<JournalEntry, StoreError> {
     Ok(JournalEntry {
         seq: seq as u64,
         recorded_by: lgc(row.get(1)?)?,
+        origin,
         record_id: row.get(2)?,
         kind: ChangeKind::parse(text(row, 3)?).ok_or_else(|| corrupt("change kind"))?,
         effective_date: parse_date(text(row, 4)?)?,
@@ -614,6 +631,46 @@ pub(crate) fn read_journal(row: &Row) -> Result<JournalEntry, StoreError> {
         planned_date: get_date(row, 10)?,
         destination,
     })
+}
+
+/// Reads a forwarded entry's convergence facts: `seq, recorded_by, origin_epoch, origin_seq,
+/// resident_code, previous_code, status, effective_date, recorded_at_ms`.
+pub(crate) fn read_meta(row: &Row) -> Result<EntryMeta, StoreError> {
+    Ok(EntryMeta {
+        seq: row.get::<_, i64>(0)? as u64,
+        recorded_by: lgc(row.get(1)?)?,
+        origin: Origin {
+            epoch: row.get::<_, i64>(2)? as u64,
+            seq: row.get::<_, i64>(3)? as u64,
+        },
+        resident_code: resident_code(row.get(4)?)?,
+        previous_code: row
+            .get::<_, Option<i64>>(5)?
+            .map(resident_code)
+            .transpose()?,
+        status: status(row, 6)?,
+        effective_date: parse_date(text(row, 7)?)?,
+        recorded_at_ms: row.get(8)?,
+    })
+}
+
+/// The epoch in force at sequence `seq`, given this node's epochs as `(epoch, first_seq)` in
+/// ascending order.
+pub(crate) fn epoch_of(epochs: &[(u64, u64)], seq: u64) -> u64 {
+    epochs
+        .iter()
+        .rev()
+        .find(|(_, first)| *first <= seq)
+        .map_or(1, |(epoch, _)| *epoch)
+}
+
+/// This node's epochs, ascending.
+pub(crate) fn read_epochs(conn: &rusqlite::Connection) -> Result<Vec<(u64, u64)>, StoreError> {
+    let mut st = conn.prepare_cached("SELECT epoch, first_seq FROM epochs ORDER BY epoch")?;
+    let rows = st.query_map([], |r| {
+        Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64))
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 #[cfg(test)]

@@ -12,7 +12,8 @@
 pub(crate) const PAGE_SIZE: u32 = 16_384;
 
 /// Migrations, in order. Migration `i` brings the schema to version `i + 1`.
-pub(crate) const MIGRATIONS: &[&str] = &[r#"
+pub(crate) const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -90,7 +91,61 @@ CREATE TABLE links (
     name      TEXT PRIMARY KEY,
     acked_seq INTEGER NOT NULL
 ) WITHOUT ROWID;
-"#];
+"#,
+    r#"
+-- The network stage. A forwarded entry (one a child node sent) keeps its identity at the
+-- municipal node that recorded it: origin_epoch and origin_seq (NULL for entries recorded
+-- here, whose origin is this node's epoch at the time and their own seq).
+ALTER TABLE journal ADD COLUMN origin_epoch INTEGER;
+ALTER TABLE journal ADD COLUMN origin_seq INTEGER;
+-- Every tier applies a change at most once: by its origin...
+CREATE UNIQUE INDEX journal_origin ON journal (recorded_by, origin_epoch, origin_seq)
+    WHERE origin_seq IS NOT NULL;
+-- ...and an upper tier finds a person's forwarded entries by code (these partial indexes stay
+-- empty at a municipal node, so they cost its bulk loads nothing).
+CREATE INDEX journal_forwarded_code ON journal (resident_code) WHERE origin_seq IS NOT NULL;
+CREATE INDEX journal_forwarded_previous ON journal (previous_code)
+    WHERE origin_seq IS NOT NULL AND previous_code IS NOT NULL;
+
+-- This node's epochs: epoch `epoch` began with journal sequence `first_seq`. A node restored
+-- from backup or rebuilt starts a new one.
+CREATE TABLE epochs (
+    epoch     INTEGER PRIMARY KEY,
+    first_seq INTEGER NOT NULL
+);
+INSERT INTO epochs (epoch, first_seq) VALUES (1, 1);
+
+-- Links into this node: per child node and epoch, the highest contiguous sequence applied.
+CREATE TABLE links_in (
+    node          TEXT    NOT NULL,
+    epoch         INTEGER NOT NULL,
+    acked_seq     INTEGER NOT NULL,
+    PRIMARY KEY (node, epoch)
+) WITHOUT ROWID;
+
+DROP VIEW journal_entries;
+CREATE VIEW journal_entries AS
+SELECT seq, recorded_by, origin_epoch, origin_seq, record_id, kind, effective_date,
+       notified_date, planned_date, destination_code, destination_address, recorded_at_ms,
+       resident_code, previous_code, prev_seq, status, search_key, birth_date, sex,
+       snapshot ->> '$[0]'  AS family_name,
+       snapshot ->> '$[1]'  AS given_name,
+       snapshot ->> '$[2]'  AS family_name_kana,
+       snapshot ->> '$[3]'  AS given_name_kana,
+       snapshot ->> '$[4]'  AS script,
+       snapshot ->> '$[5]'  AS lgc,
+       snapshot ->> '$[6]'  AS address,
+       snapshot ->> '$[7]'  AS individual_number,
+       snapshot ->> '$[8]'  AS former_family_name,
+       snapshot ->> '$[9]'  AS alias_name,
+       snapshot ->> '$[10]' AS nationality,
+       snapshot ->> '$[11]' AS household_head,
+       snapshot ->> '$[12]' AS relationship,
+       snapshot ->> '$[13]' AS resident_since,
+       snapshot ->> '$[14]' AS address_since
+FROM journal;
+"#,
+];
 
 /// The journal's unique index on `(recorded_by, record_id)`, as (re)built after a bulk load.
 pub(crate) const IDEMPOTENCY_INDEX: (&str, &str) = (

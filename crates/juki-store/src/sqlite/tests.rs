@@ -161,15 +161,20 @@ fn apply(s: &SqliteStore, rows: &[ValidatedChange], batch: usize) -> Vec<Outcome
         .collect()
 }
 
+/// The deferrable indexes a store has.
 fn indexes(path: &Path) -> Vec<String> {
     let conn = rusqlite::Connection::open(path).expect("open");
+    let deferrable: Vec<&str> = schema::DEFERRABLE_INDEXES.iter().map(|(n, _)| *n).collect();
     let mut st = conn
         .prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name")
         .expect("prepare");
     st.query_map([], |r| r.get(0))
         .expect("query")
-        .collect::<Result<_, _>>()
+        .collect::<Result<Vec<String>, _>>()
         .expect("names")
+        .into_iter()
+        .filter(|n| deferrable.contains(&n.as_str()))
+        .collect()
 }
 
 #[test]
