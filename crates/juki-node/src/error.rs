@@ -43,6 +43,7 @@ pub fn status_of(class: ErrorClass) -> StatusCode {
         ErrorClass::BadRequest => StatusCode::BAD_REQUEST,
         ErrorClass::NotFound => StatusCode::NOT_FOUND,
         ErrorClass::Conflict => StatusCode::CONFLICT,
+        ErrorClass::Forbidden => StatusCode::FORBIDDEN,
         ErrorClass::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         ErrorClass::Overloaded | ErrorClass::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         ErrorClass::Timeout => StatusCode::GATEWAY_TIMEOUT,

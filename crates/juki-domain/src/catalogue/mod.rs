@@ -12,6 +12,7 @@ mod node;
 mod record;
 mod store;
 mod synth;
+mod tls;
 
 pub use code::*;
 pub use date::*;
@@ -21,6 +22,7 @@ pub use node::*;
 pub use record::*;
 pub use store::*;
 pub use synth::*;
+pub use tls::*;
 
 /// What kind of failure an error is. The node maps each class to one HTTP status in one place.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -33,6 +35,9 @@ pub enum ErrorClass {
     NotFound,
     /// The request conflicts with the current state (HTTP 409).
     Conflict,
+    /// The caller's certificate does not allow this: none, not trusted, revoked, or the wrong
+    /// identity for the link (HTTP 403).
+    Forbidden,
     /// The request is larger than a limit allows (HTTP 413).
     TooLarge,
     /// The node is at capacity; retry later (HTTP 503 with Retry-After).
@@ -53,6 +58,7 @@ impl ErrorClass {
             ErrorClass::BadRequest => "bad-request",
             ErrorClass::NotFound => "not-found",
             ErrorClass::Conflict => "conflict",
+            ErrorClass::Forbidden => "forbidden",
             ErrorClass::TooLarge => "too-large",
             ErrorClass::Overloaded => "overloaded",
             ErrorClass::Unavailable => "unavailable",
@@ -95,6 +101,7 @@ pub fn all() -> Vec<&'static ErrorDef> {
         record::DEFS,
         store::DEFS,
         synth::DEFS,
+        tls::DEFS,
     ]
     .concat();
     v.sort_by_key(|d| d.code);
@@ -117,7 +124,7 @@ pub fn markdown() -> String {
          `crates/juki-domain/src/catalogue/` by `juki errors --markdown > docs/error-codes.md`; \
          a test fails when the two differ.\n\n",
     );
-    out.push_str("HTTP status by class: invalid 422, bad-request 400, not-found 404, conflict 409, too-large 413, overloaded 503 (with Retry-After), unavailable 503, timeout 504, internal 500.\n");
+    out.push_str("HTTP status by class: invalid 422, bad-request 400, not-found 404, conflict 409, forbidden 403, too-large 413, overloaded 503 (with Retry-After), unavailable 503, timeout 504, internal 500.\n");
     let mut area = "";
     for d in all() {
         let this_area = d.code.split('-').nth(1).unwrap_or("");
