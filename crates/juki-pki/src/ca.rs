@@ -185,7 +185,8 @@ impl Ca {
         let now = now_s();
         let key = KeyPair::generate().map_err(crypto)?;
         let mut params = CertificateParams::default();
-        params.distinguished_name = ca_name();
+        let serial = random_serial(&[])?;
+        params.distinguished_name = ca_name(&serial);
         params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
         params.key_usages = vec![
             KeyUsagePurpose::KeyCertSign,
@@ -528,9 +529,13 @@ struct Made {
     key_pem: String,
 }
 
-fn ca_name() -> DistinguishedName {
+/// The CA's name carries the start of its serial: two juki CAs (a test network's, a
+/// rebuilt one) never share a name, so a certificate of the other is reported as from an
+/// unknown CA rather than as a bad signature.
+fn ca_name(serial: &Serial) -> DistinguishedName {
     let mut dn = DistinguishedName::new();
-    dn.push(DnType::CommonName, "juki network CA");
+    let tag: String = serial.to_string().chars().take(8).collect();
+    dn.push(DnType::CommonName, format!("juki network CA {tag}"));
     dn.push(DnType::OrganizationName, "juki");
     dn
 }

@@ -185,6 +185,9 @@ pub fn handshake_error_def(e: &rustls::Error) -> Option<&'static ErrorDef> {
             CertificateError::UnknownIssuer | CertificateError::UnknownRevocationStatus => {
                 Some(&TLS_UNKNOWN_CA)
             }
+            // A CA of the same name but another key signed it.
+            #[allow(deprecated)]
+            CertificateError::BadSignature => Some(&TLS_UNKNOWN_CA),
             CertificateError::Expired
             | CertificateError::ExpiredContext { .. }
             | CertificateError::NotValidYet
