@@ -46,7 +46,10 @@ pub fn code_of(e: &anyhow::Error) -> u8 {
 
 pub fn class_code(class: ErrorClass) -> u8 {
     match class {
-        ErrorClass::Invalid | ErrorClass::Conflict | ErrorClass::NotFound => REFUSED,
+        ErrorClass::Invalid
+        | ErrorClass::Conflict
+        | ErrorClass::NotFound
+        | ErrorClass::Forbidden => REFUSED,
         ErrorClass::BadRequest | ErrorClass::TooLarge => USAGE,
         _ => SERVER,
     }

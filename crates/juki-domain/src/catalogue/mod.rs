@@ -13,6 +13,7 @@ mod node;
 mod record;
 mod store;
 mod synth;
+mod tls;
 
 pub use code::*;
 pub use date::*;
@@ -23,6 +24,7 @@ pub use node::*;
 pub use record::*;
 pub use store::*;
 pub use synth::*;
+pub use tls::*;
 
 /// What kind of failure an error is. The node maps each class to one HTTP status in one place.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -104,6 +106,7 @@ pub fn all() -> Vec<&'static ErrorDef> {
         record::DEFS,
         store::DEFS,
         synth::DEFS,
+        tls::DEFS,
     ]
     .concat();
     v.sort_by_key(|d| d.code);
