@@ -4,10 +4,12 @@
 
 mod change;
 mod error;
+mod link;
 mod record;
 
 pub use change::*;
 pub use error::*;
+pub use link::*;
 pub use record::*;
 
 /// The version of the wire protocol this build speaks (carried in `/healthz` and, between

@@ -1,7 +1,14 @@
 //! A typed client of a juki node (docs/api.md): HTTPS with HTTP/2, trusting the CA the caller
 //! names; every error answer is decoded into its FORMATS §5 body.
 
-use juki_api::{ErrorBody, Health, RecordResponse, SearchResponse, SubmitRequest, SubmitResponse};
+use juki_api::{
+    ErrorBody, ForwardRequest, ForwardResponse, Health, PoolGrant, PoolRequest, RecordResponse,
+    SearchResponse, Status, SubmitRequest, SubmitResponse,
+};
+mod profile;
+
+pub use profile::{Profile, write_profile};
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -33,6 +40,12 @@ impl Client {
     /// A client of the node at `base` (e.g. `https://127.0.0.1:7443`) trusting the CA
     /// certificates in `ca_pem`.
     pub fn new(base: &str, ca_pem: &[u8], timeout: Duration) -> Result<Client, ClientError> {
+        Client::with_tls(base, Client::trusting(ca_pem)?, timeout)
+    }
+
+    /// A TLS configuration trusting the CA certificates in `ca_pem`, presenting no client
+    /// certificate.
+    pub fn trusting(ca_pem: &[u8]) -> Result<rustls::ClientConfig, ClientError> {
         let mut roots = rustls::RootCertStore::empty();
         for cert in rustls_pemfile::certs(&mut &*ca_pem) {
             let cert = cert.map_err(|e| ClientError::Config(format!("CA file: {e}")))?;
@@ -47,6 +60,19 @@ impl Client {
             .with_root_certificates(roots)
             .with_no_client_auth();
         tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        Ok(tls)
+    }
+
+    /// A client of the node at `base` over `tls` (which names the CA, the client certificate
+    /// and what the server must be; see juki-pki). HTTP/2 is offered by ALPN.
+    pub fn with_tls(
+        base: &str,
+        mut tls: rustls::ClientConfig,
+        timeout: Duration,
+    ) -> Result<Client, ClientError> {
+        if tls.alpn_protocols.is_empty() {
+            tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        }
         let http = reqwest::Client::builder()
             .tls_backend_preconfigured(tls)
             .timeout(timeout)
@@ -136,6 +162,30 @@ impl Client {
     pub async fn search(&self, params: &[(&str, &str)]) -> Result<SearchResponse, ClientError> {
         let resp = self
             .send(reqwest::Method::GET, "/v1/search", |r| r.query(params))
+            .await?;
+        Self::decode(resp).await
+    }
+
+    /// The node's status (FORMATS §4 `status`).
+    pub async fn status(&self) -> Result<Status, ClientError> {
+        let resp = self.send(reqwest::Method::GET, "/v1/status", |r| r).await?;
+        Self::decode(resp).await
+    }
+
+    /// Forwards journal entries to this node as its child.
+    pub async fn forward(&self, req: &ForwardRequest) -> Result<ForwardResponse, ClientError> {
+        let resp = self
+            .send(reqwest::Method::POST, "/v1/link/forward", |r| r.json(req))
+            .await?;
+        Self::decode(resp).await
+    }
+
+    /// Asks this node, as its child, for a pool of resident codes.
+    pub async fn request_pool(&self, req: &PoolRequest) -> Result<PoolGrant, ClientError> {
+        let resp = self
+            .send(reqwest::Method::POST, "/v1/link/code-pools", |r| {
+                r.json(req)
+            })
             .await?;
         Self::decode(resp).await
     }

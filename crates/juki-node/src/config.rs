@@ -69,8 +69,12 @@ impl Default for Limits {
 pub struct TlsFiles {
     pub cert: PathBuf,
     pub key: PathBuf,
-    /// The CA clients should trust for this node.
+    /// The network CA: what this node's clients and parent present certificates from.
     pub ca: PathBuf,
+    /// The CA's revocation list, re-read when it changes (a revoked certificate is refused
+    /// from its next connection).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crl: Option<PathBuf>,
 }
 
 /// `juki.toml` as written on disk.
@@ -254,6 +258,9 @@ pub struct InitOptions {
     pub data_dir: PathBuf,
     pub listen: String,
     pub parent: Option<String>,
+    /// The network CA's directory to issue this node's certificate from; None makes a CA of
+    /// the node's own in `DATA/ca` (a standalone node) with a client profile for its operator.
+    pub ca_dir: Option<PathBuf>,
 }
 
 /// The pool of resident codes a standalone municipal node assigns from until the network
@@ -264,6 +271,58 @@ pub fn standalone_pool(code: LocalGovernmentCode) -> CodePool {
     CodePool {
         start,
         end: start + 10_000,
+    }
+}
+
+/// The resident-code pool the national node starts with, which it hands out to prefectures:
+/// bodies 500,000,000..1,000,000,000 — apart from the standalone pools (below 480,000,000) and
+/// from the codes `juki synth` makes (1,000,000,000 and up).
+pub const NATIONAL_POOL: CodePool = CodePool {
+    start: 500_000_000,
+    end: 1_000_000_000,
+};
+
+/// How long node certificates `juki init` issues are valid.
+const NODE_CERT_DAYS: i64 = 825;
+
+impl Role {
+    /// The role's identity in certificates.
+    pub fn pki(self) -> juki_pki::Role {
+        match self {
+            Role::Municipal => juki_pki::Role::Municipal,
+            Role::Prefecture => juki_pki::Role::Prefecture,
+            Role::National => juki_pki::Role::National,
+        }
+    }
+}
+
+impl NodeConfig {
+    /// The identity this node's certificate carries.
+    pub fn identity(&self) -> Result<juki_pki::Identity, juki_pki::PkiError> {
+        let jurisdiction = match self.code {
+            Some(c) => juki_pki::Jurisdiction::Local(c),
+            None => juki_pki::Jurisdiction::National,
+        };
+        juki_pki::Identity::new(self.role.pki(), jurisdiction, self.role.as_str())
+    }
+
+    /// The node's TLS files as absolute paths.
+    pub fn node_tls(&self) -> juki_pki::NodeTls {
+        juki_pki::NodeTls {
+            ca: self.path(&self.tls.ca),
+            cert: self.path(&self.tls.cert),
+            key: self.path(&self.tls.key),
+            crl: self.tls.crl.as_ref().map(|p| self.path(p)),
+        }
+    }
+}
+
+/// The client profile a standalone node's `juki init` writes for its operator: who.
+fn standalone_operator(role: Role) -> juki_pki::Role {
+    match role {
+        Role::Municipal => juki_pki::Role::Clerk,
+        Role::Prefecture => juki_pki::Role::Admin,
+        Role::National => juki_pki::Role::Operator,
     }
 }
 
@@ -284,21 +343,64 @@ pub fn init(opts: &InitOptions) -> Result<NodeConfig> {
             cert: "tls/node.pem".into(),
             key: "tls/node.key".into(),
             ca: "tls/ca.pem".into(),
+            crl: None,
         },
     };
+    let mut raw = raw;
     let config = NodeConfig::validate(&opts.data_dir, raw.clone())?;
-    std::fs::create_dir_all(&opts.data_dir)
+    std::fs::create_dir_all(opts.data_dir.join("tls"))
         .with_context(|| format!("creating {}", opts.data_dir.display()))?;
     let host = config.listen.ip().to_string();
     let mut hosts = vec![host, "localhost".to_string()];
     hosts.dedup();
-    crate::tls::make_self_signed(&opts.data_dir.join("tls"), &config.name, &hosts, 825)?;
+    let identity = config.identity()?;
+    let tls = config.node_tls();
+    let (mut ca, standalone) = match &opts.ca_dir {
+        Some(dir) => (juki_pki::Ca::open(dir)?, false),
+        None => (juki_pki::Ca::init(&opts.data_dir.join("ca"), 3650)?, true),
+    };
+    ca.issue(&identity, &hosts, NODE_CERT_DAYS, &tls.cert, &tls.key)?;
+    std::fs::copy(ca.cert_path(), &tls.ca).context("copying the CA certificate")?;
+    raw.tls.crl = Some(match standalone {
+        true => "ca/crl.pem".into(),
+        false => std::fs::canonicalize(ca.crl_path()).context("locating the CA's CRL")?,
+    });
+    if standalone {
+        // A standalone node is its own little network: its operator gets a profile.
+        let who = standalone_operator(config.role);
+        let jurisdiction = identity.jurisdiction;
+        let person = juki_pki::Identity::new(who, jurisdiction, who.as_str())?;
+        let dir = opts.data_dir.join("profiles");
+        std::fs::create_dir_all(&dir)?;
+        let name = who.as_str();
+        ca.issue(
+            &person,
+            &[],
+            NODE_CERT_DAYS,
+            &dir.join(format!("{name}.crt")),
+            &dir.join(format!("{name}.key")),
+        )?;
+        juki_client::write_profile(
+            &dir.join(format!("{name}.toml")),
+            &juki_client::Profile {
+                url: format!("https://{}", config.listen),
+                role: name.into(),
+                jurisdiction: jurisdiction.to_string(),
+                ca: "../tls/ca.pem".into(),
+                cert: format!("{name}.crt").into(),
+                key: format!("{name}.key").into(),
+            },
+        )?;
+    }
     let store = config.open_store()?;
-    if let (Role::Municipal, Some(code)) = (config.role, config.code)
-        && config.parent.is_none()
-    {
+    let pool = match (config.role, config.code) {
+        (Role::Municipal, Some(code)) if config.parent.is_none() => Some(standalone_pool(code)),
+        (Role::National, _) => Some(NATIONAL_POOL),
+        _ => None,
+    };
+    if let Some(pool) = pool {
         store
-            .add_code_pool(standalone_pool(code))
+            .add_code_pool(pool)
             .map_err(|e| anyhow!("{}: {e}", e.def()))?;
     }
     let text = format!(
@@ -322,6 +424,7 @@ mod tests {
             data_dir: dir.to_path_buf(),
             listen: "127.0.0.1:7443".into(),
             parent: None,
+            ca_dir: None,
         }
     }
 
@@ -333,7 +436,8 @@ mod tests {
         let loaded = NodeConfig::load(dir.path()).unwrap();
         assert_eq!(loaded.code, c.code);
         assert_eq!(loaded.limits, Limits::default());
-        assert!(crate::tls::check_private(&dir.path().join("tls/node.key")).is_ok());
+        assert!(juki_pki::check_private(&dir.path().join("tls/node.key")).is_ok());
+        assert!(juki_pki::check_private(&dir.path().join("profiles/clerk.key")).is_ok());
         let err = init(&opts(dir.path(), Role::Municipal, Some("131148"))).unwrap_err();
         assert_eq!(
             err.downcast_ref::<ConfigError>().unwrap().def.code,

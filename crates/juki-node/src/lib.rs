@@ -5,6 +5,7 @@
 pub mod clock;
 pub mod config;
 mod error;
+pub mod link;
 mod metrics;
 mod routes;
 mod server;
@@ -13,4 +14,5 @@ pub mod tls;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use config::{InitOptions, NodeConfig, Role, init};
 pub use error::ApiError;
+pub use link::{LinkState, Parent};
 pub use server::{Node, serve};

@@ -36,6 +36,18 @@ pub struct Metrics {
     pub journal_head: Gauge,
     pub codes_available: Gauge,
     pub connections_open: Gauge,
+    /// The link to the parent.
+    pub link_lag_changes: Gauge,
+    pub link_lag_ms: Gauge,
+    pub link_sent: Counter,
+    pub link_errors: Counter,
+    /// Links from children: entries applied, by child.
+    pub link_received: Family<ChildLabels, Counter>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ChildLabels {
+    pub child: String,
 }
 
 impl Metrics {
@@ -55,6 +67,11 @@ impl Metrics {
             journal_head: Gauge::default(),
             codes_available: Gauge::default(),
             connections_open: Gauge::default(),
+            link_lag_changes: Gauge::default(),
+            link_lag_ms: Gauge::default(),
+            link_sent: Counter::default(),
+            link_errors: Counter::default(),
+            link_received: Family::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -101,6 +118,31 @@ impl Metrics {
             "tls_connections_open",
             "Open client connections",
             m.connections_open.clone(),
+        );
+        registry.register(
+            "link_lag_changes",
+            "Changes in this node's journal its parent has not acknowledged",
+            m.link_lag_changes.clone(),
+        );
+        registry.register(
+            "link_lag_ms",
+            "Age of the oldest change the parent has not acknowledged, ms",
+            m.link_lag_ms.clone(),
+        );
+        registry.register(
+            "link_forwarded",
+            "Changes the parent applied from this node's forwards",
+            m.link_sent.clone(),
+        );
+        registry.register(
+            "link_errors",
+            "Failed forwards to the parent",
+            m.link_errors.clone(),
+        );
+        registry.register(
+            "link_received",
+            "Changes applied from each child node",
+            m.link_received.clone(),
         );
         Metrics { registry, ..m }
     }

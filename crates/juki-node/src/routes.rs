@@ -2,8 +2,8 @@
 
 use crate::config::Role;
 use crate::error::ApiError;
-use crate::metrics::{OutcomeLabels, RouteLabels, RouteOnly};
-use crate::server::Node;
+use crate::metrics::{ChildLabels, OutcomeLabels, RouteLabels, RouteOnly};
+use crate::server::{Node, Peer};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{MatchedPath, Path, Query, Request, State};
@@ -12,16 +12,19 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use juki_api::{
-    ChangeResult, ChangeStatus, Health, ProblemJson, RecordResponse, SearchResponse, SearchResult,
-    SubmitRequest, SubmitResponse,
+    ChangeResult, ChangeStatus, ForwardRequest, ForwardResponse, Health, PoolGrant, PoolRequest,
+    ProblemJson, RecordResponse, SearchResponse, SearchResult, Status, SubmitRequest,
+    SubmitResponse, Warning, protocol_compatible,
 };
 use juki_domain::catalogue::{
-    NODE_BAD_BODY, NODE_BAD_QUERY, NODE_BODY_TOO_LARGE, NODE_DEADLINE, NODE_INTERNAL,
-    NODE_NO_ROUTE, NODE_OVERLOADED, NODE_RECORD_NOT_FOUND, NODE_TOO_MANY,
+    NET_LAGGING, NET_OUTSIDE_JURISDICTION, NET_PARENT_UNREACHABLE, NET_POOL_EXHAUSTED,
+    NET_PROTOCOL_VERSION, NET_WRONG_ROLE, NODE_BAD_BODY, NODE_BAD_QUERY, NODE_BODY_TOO_LARGE,
+    NODE_DEADLINE, NODE_FORBIDDEN, NODE_INTERNAL, NODE_NO_ROUTE, NODE_OVERLOADED,
+    NODE_RECORD_NOT_FOUND, NODE_TOO_MANY,
 };
 use juki_domain::change::{ValidationContext, validate};
-use juki_domain::{LocalGovernmentCode, Problem, RawChange, ResidentCode, Sex, date, name};
-use juki_store::{Outcome, SEARCH_LIMIT_MAX, SearchQuery, Store};
+use juki_domain::{LocalGovernmentCode, Problem, RawChange, ResidentCode, Sex, date, lgc, name};
+use juki_store::{JournalEntry, LinkFrom, Outcome, SEARCH_LIMIT_MAX, SearchQuery, Store};
 use serde::Deserialize;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -34,6 +37,9 @@ pub fn router(node: Arc<Node>) -> Router {
         .route("/v1/changes", post(submit_changes))
         .route("/v1/records/{code}", get(get_record))
         .route("/v1/search", get(search))
+        .route("/v1/status", get(status))
+        .route("/v1/link/forward", post(link_forward))
+        .route("/v1/link/code-pools", post(link_code_pools))
         .route_layer(middleware::from_fn_with_state(node.clone(), admit));
     Router::new()
         .route("/healthz", get(healthz))
@@ -170,18 +176,27 @@ async fn json_body<T: serde::de::DeserializeOwned>(
 
 async fn submit_changes(
     State(node): State<AppState>,
+    peer: Option<axum::Extension<Peer>>,
     body: Body,
 ) -> Result<axum::Json<SubmitResponse>, ApiError> {
+    let who = node.authenticated(peer.map(|p| p.0))?;
     let Some(code) = node
         .config
         .code
         .filter(|_| node.config.role == Role::Municipal)
     else {
         return Err(ApiError::with(
-            &NODE_NO_ROUTE,
+            &NET_WRONG_ROLE,
             serde_json::json!({ "reason": "changes are submitted at municipal nodes" }),
         ));
     };
+    let clerk = matches!(who.role, juki_pki::Role::Clerk | juki_pki::Role::Admin);
+    if !clerk || who.jurisdiction != juki_pki::Jurisdiction::Local(code) {
+        return Err(ApiError::with(
+            &NODE_FORBIDDEN,
+            serde_json::json!({ "certificate": who.uri() }),
+        ));
+    }
     let req: SubmitRequest = json_body(&node, body).await?;
     let max = node.config.limits.changes_per_request_max;
     if req.changes.len() > max {
@@ -210,7 +225,12 @@ async fn submit_changes(
     }
     let now_ms = node.clock.now_ms();
     let ids: Vec<String> = valid.iter().map(|v| v.record_id.clone()).collect();
+    let assigns = valid.iter().any(|v| v.resident_code.is_none());
     let outcomes = blocking(&node, move |s| s.apply(code, now_ms, &valid)).await?;
+    node.journal_grew.notify_one();
+    if assigns {
+        node.pool_low.notify_one();
+    }
     for ((i, record_id), outcome) in valid_at.into_iter().zip(ids).zip(outcomes) {
         results[i] = Some(match outcome {
             Outcome::Applied { seq, resident_code } => ChangeResult {
@@ -267,8 +287,10 @@ fn bad_query(field: &'static str, p: Problem) -> ApiError {
 
 async fn get_record(
     State(node): State<AppState>,
+    peer: Option<axum::Extension<Peer>>,
     Path(code): Path<String>,
 ) -> Result<axum::Json<RecordResponse>, ApiError> {
+    node.authenticated(peer.map(|p| p.0))?;
     let code = ResidentCode::parse(&code).map_err(|p| bad_query("resident_code", p))?;
     match blocking(&node, move |s| s.record(code)).await? {
         Some(view) => Ok(axum::Json(RecordResponse::from(&view))),
@@ -293,8 +315,10 @@ struct SearchParams {
 
 async fn search(
     State(node): State<AppState>,
+    peer: Option<axum::Extension<Peer>>,
     params: Result<Query<SearchParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<axum::Json<SearchResponse>, ApiError> {
+    node.authenticated(peer.map(|p| p.0))?;
     let Query(p) = params.map_err(|e| {
         ApiError::with(
             &NODE_BAD_QUERY,
@@ -356,6 +380,172 @@ async fn search(
     }))
 }
 
+async fn status(
+    State(node): State<AppState>,
+    peer: Option<axum::Extension<Peer>>,
+) -> Result<axum::Json<Status>, ApiError> {
+    node.authenticated(peer.map(|p| p.0))?;
+    let stats = blocking(&node, |s| s.stats()).await?;
+    let link = node.link_state();
+    let mut warnings = Vec::new();
+    if link.error.is_some() {
+        warnings.push(Warning::from(&NET_PARENT_UNREACHABLE));
+    }
+    if link.lag_ms > LAG_WARNING_MS {
+        warnings.push(Warning::from(&NET_LAGGING));
+    }
+    warnings.extend(node.cert_warnings());
+    Ok(axum::Json(Status {
+        role: node.config.role.as_str().into(),
+        code: node.config.code.map(|c| c.to_string()),
+        name: node.config.name.clone(),
+        parent: node.config.parent.clone(),
+        residents: stats.residents_current,
+        lag_changes: link.lag_changes,
+        lag_ms: link.lag_ms,
+        queue_depth: node
+            .config
+            .limits
+            .concurrent_requests_max
+            .saturating_sub(node.admission.available_permits()) as u64,
+        warnings,
+        epoch: stats.epoch,
+        journal_head: stats.journal_head,
+        codes_available: stats.codes_available,
+        protocol: juki_api::PROTOCOL_VERSION,
+    }))
+}
+
+/// Oldest unacknowledged change, ms, past which `status` warns.
+const LAG_WARNING_MS: u64 = 60_000;
+/// The largest code pool one request may ask for.
+const POOL_REQUEST_MAX: u64 = 10_000_000;
+
+/// Checks that `from` is a child of this node: a municipality of this prefecture, or a
+/// prefecture of the nation.
+fn child_of(node: &Node, from: &str) -> Result<LocalGovernmentCode, ApiError> {
+    let wrong = |reason: &str| {
+        ApiError::with(
+            &NET_WRONG_ROLE,
+            serde_json::json!({ "from": from, "reason": reason }),
+        )
+    };
+    let from =
+        LocalGovernmentCode::parse(from).map_err(|_| wrong("not a local government code"))?;
+    let kind = lgc::table().get(from).map(|r| r.kind);
+    match (node.config.role, node.config.code) {
+        (Role::National, _) if kind == Some(lgc::LgcKind::Prefecture) => Ok(from),
+        (Role::Prefecture, Some(me))
+            if kind.is_some_and(|k| k.has_node()) && from.prefecture() == me.prefecture() =>
+        {
+            Ok(from)
+        }
+        (Role::Municipal, _) => Err(wrong("a municipal node has no children")),
+        _ => Err(wrong("the sender is not a child of this node")),
+    }
+}
+
+async fn link_forward(
+    State(node): State<AppState>,
+    peer: Option<axum::Extension<Peer>>,
+    body: Body,
+) -> Result<axum::Json<ForwardResponse>, ApiError> {
+    let req: ForwardRequest = json_body(&node, body).await?;
+    if !protocol_compatible(req.protocol) {
+        return Err(ApiError::with(
+            &NET_PROTOCOL_VERSION,
+            serde_json::json!({ "theirs": req.protocol, "ours": juki_api::PROTOCOL_VERSION }),
+        ));
+    }
+    let from = child_of(&node, &req.from)?;
+    node.authorize_child(peer.map(|p| p.0), from)?;
+    let max = node.config.limits.changes_per_request_max;
+    if req.entries.len() > max {
+        return Err(ApiError::with(
+            &NODE_TOO_MANY,
+            serde_json::json!({ "changes_per_request_max": max }),
+        ));
+    }
+    let mut entries = Vec::with_capacity(req.entries.len());
+    for w in req.entries {
+        let seq = w.seq;
+        let e = JournalEntry::try_from(w).map_err(|b| {
+            ApiError::with(
+                &NODE_BAD_BODY,
+                serde_json::json!({ "sequence": seq, "reason": b.to_string() }),
+            )
+        })?;
+        // A municipal node forwards what it recorded; a prefecture what its municipalities did.
+        let inside = match node.config.role {
+            Role::National => e.recorded_by.prefecture() == from.prefecture(),
+            _ => e.recorded_by == from,
+        };
+        if !inside {
+            return Err(ApiError::with(
+                &NET_OUTSIDE_JURISDICTION,
+                serde_json::json!({ "sequence": seq, "recorded_by": e.recorded_by.to_string() }),
+            ));
+        }
+        entries.push(e);
+    }
+    let link = LinkFrom {
+        node: from.to_string(),
+        epoch: req.epoch,
+    };
+    let received = blocking(&node, move |s| s.receive(&link, &entries)).await?;
+    if received.applied > 0 {
+        node.journal_grew.notify_one();
+        node.metrics
+            .link_received
+            .get_or_create(&ChildLabels {
+                child: from.to_string(),
+            })
+            .inc_by(received.applied);
+    }
+    Ok(axum::Json(ForwardResponse {
+        protocol: juki_api::PROTOCOL_VERSION,
+        acked: received.acked,
+        applied: received.applied,
+        duplicates: received.duplicates,
+        held_back: received.held_back,
+    }))
+}
+
+async fn link_code_pools(
+    State(node): State<AppState>,
+    peer: Option<axum::Extension<Peer>>,
+    body: Body,
+) -> Result<axum::Json<PoolGrant>, ApiError> {
+    let req: PoolRequest = json_body(&node, body).await?;
+    if !protocol_compatible(req.protocol) {
+        return Err(ApiError::with(
+            &NET_PROTOCOL_VERSION,
+            serde_json::json!({ "theirs": req.protocol, "ours": juki_api::PROTOCOL_VERSION }),
+        ));
+    }
+    let from = child_of(&node, &req.from)?;
+    node.authorize_child(peer.map(|p| p.0), from)?;
+    if req.size == 0 || req.size > POOL_REQUEST_MAX {
+        return Err(ApiError::with(
+            &NODE_TOO_MANY,
+            serde_json::json!({ "size_max": POOL_REQUEST_MAX }),
+        ));
+    }
+    let size = req.size;
+    match blocking(&node, move |s| s.grant_code_pool(size)).await? {
+        Some(pool) => {
+            tracing::info!(child = %from, codes = size, "resident code pool granted");
+            node.pool_low.notify_one();
+            Ok(axum::Json(PoolGrant {
+                protocol: juki_api::PROTOCOL_VERSION,
+                start: pool.start,
+                end: pool.end,
+            }))
+        }
+        None => Err(ApiError::new(&NET_POOL_EXHAUSTED)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -371,6 +561,7 @@ mod tests {
             data_dir: dir.to_path_buf(),
             listen: "127.0.0.1:0".into(),
             parent: None,
+            ca_dir: None,
         })
         .unwrap();
         let mut config = NodeConfig::load(dir).unwrap();
@@ -380,10 +571,24 @@ mod tests {
         Arc::new(Node::new(config, store, clock))
     }
 
+    /// The clerk of 中野区, as a verified client certificate would say.
+    fn clerk() -> Peer {
+        let code = LocalGovernmentCode::parse("131148").unwrap();
+        Peer(Some(
+            juki_pki::Identity::new(
+                juki_pki::Role::Clerk,
+                juki_pki::Jurisdiction::Local(code),
+                "clerk",
+            )
+            .unwrap(),
+        ))
+    }
+
     async fn call(
         node: &Arc<Node>,
-        req: HttpRequest<Body>,
+        mut req: HttpRequest<Body>,
     ) -> (StatusCode, axum::http::HeaderMap, serde_json::Value) {
+        req.extensions_mut().insert(clerk());
         let resp = router(node.clone()).oneshot(req).await.unwrap();
         let (parts, body) = resp.into_parts();
         let bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap();

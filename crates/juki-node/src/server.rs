@@ -3,19 +3,29 @@
 
 use crate::clock::Clock;
 use crate::config::NodeConfig;
+use crate::error::ApiError;
+use crate::link::{LinkState, Parent};
 use crate::metrics::Metrics;
 use anyhow::{Context, Result};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
+use juki_domain::catalogue::{
+    NET_OUTSIDE_JURISDICTION, NODE_INTERNAL, TLS_EXPIRES_SOON, TLS_NO_CLIENT_CERT,
+};
 use juki_store::Store;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use tokio::sync::{Notify, Semaphore};
 use tokio_rustls::TlsAcceptor;
+use tower::ServiceExt;
+
+/// The identity of a connection's verified client certificate (None: it presented none).
+#[derive(Clone, Debug)]
+pub struct Peer(pub Option<juki_pki::Identity>);
 
 /// A running node's shared state.
 pub struct Node {
@@ -26,6 +36,13 @@ pub struct Node {
     pub(crate) admission: Arc<Semaphore>,
     /// Distinguishes request ids across restarts.
     pub(crate) boot_id: u64,
+    /// The parent this node forwards to (None: standalone, or the national node).
+    pub parent: Option<Arc<Parent>>,
+    /// Wakes the forwarder when the journal grew.
+    pub(crate) journal_grew: Notify,
+    /// Wakes the pool keeper when codes run low.
+    pub(crate) pool_low: Notify,
+    pub(crate) link: Mutex<LinkState>,
 }
 
 impl Node {
@@ -39,6 +56,90 @@ impl Node {
             metrics: Metrics::new(),
             admission,
             boot_id,
+            parent: None,
+            journal_grew: Notify::new(),
+            pool_low: Notify::new(),
+            link: Mutex::new(LinkState::default()),
+        }
+    }
+
+    /// Checks that the connection's certificate is the node `from`, a child of this node.
+    pub(crate) fn authorize_child(
+        &self,
+        peer: Option<Peer>,
+        from: juki_domain::LocalGovernmentCode,
+    ) -> Result<(), ApiError> {
+        let peer = peer
+            .and_then(|p| p.0)
+            .ok_or_else(|| ApiError::new(&TLS_NO_CLIENT_CERT))?;
+        let me = self.config.identity().map_err(|e| {
+            tracing::error!(error = %e, "this node's own identity is invalid");
+            ApiError::new(&NODE_INTERNAL)
+        })?;
+        juki_pki::may_push(&peer, &me)
+            .map_err(|r| ApiError::with(r.def(), serde_json::json!({ "reason": r.to_string() })))?;
+        if peer.jurisdiction != juki_pki::Jurisdiction::Local(from) {
+            return Err(ApiError::with(
+                &NET_OUTSIDE_JURISDICTION,
+                serde_json::json!({ "from": from.to_string(), "certificate": peer.uri() }),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Requires a client certificate; returns its identity.
+    pub(crate) fn authenticated(&self, peer: Option<Peer>) -> Result<juki_pki::Identity, ApiError> {
+        peer.and_then(|p| p.0)
+            .ok_or_else(|| ApiError::new(&TLS_NO_CLIENT_CERT))
+    }
+
+    /// Warnings about this node's certificate: it expires within 30 days.
+    pub(crate) fn cert_warnings(&self) -> Vec<juki_api::Warning> {
+        let cert = self.config.path(&self.config.tls.cert);
+        let now = time::OffsetDateTime::from_unix_timestamp(self.clock.now_ms() / 1000)
+            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+        match juki_pki::expires_within(&cert, juki_pki::EXPIRY_WARNING_DAYS, now) {
+            Ok(false) => vec![],
+            Ok(true) => vec![juki_api::Warning::from(&TLS_EXPIRES_SOON)],
+            Err(e) => {
+                tracing::warn!(error = %e, "reading the node certificate's expiry");
+                vec![juki_api::Warning::from(e.def)]
+            }
+        }
+    }
+
+    /// The node with the parent it forwards to.
+    pub fn with_parent(mut self, parent: Parent) -> Node {
+        self.parent = Some(Arc::new(parent));
+        self
+    }
+
+    /// How the link to the parent stands.
+    pub fn link_state(&self) -> LinkState {
+        self.link.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub(crate) fn set_lag(&self, changes: u64, ms: u64) {
+        self.link
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .lag_changes = changes;
+        self.link.lock().unwrap_or_else(|e| e.into_inner()).lag_ms = ms;
+        self.metrics.link_lag_changes.set(changes as i64);
+        self.metrics.link_lag_ms.set(ms as i64);
+    }
+
+    pub(crate) fn set_link_error(&self, error: Option<String>) {
+        let mut link = self.link.lock().unwrap_or_else(|e| e.into_inner());
+        match error {
+            Some(e) => {
+                link.failing_since_ms.get_or_insert(self.clock.now_ms());
+                link.error = Some(e);
+            }
+            None => {
+                link.failing_since_ms = None;
+                link.error = None;
+            }
         }
     }
 }
@@ -51,16 +152,27 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> Result<()> {
     let limits = node.config.limits.clone();
-    let tls = crate::tls::server_config(
-        &node.config.path(&node.config.tls.cert),
-        &node.config.path(&node.config.tls.key),
-    )
-    .context("loading the node's TLS certificate")?;
+    let tls = juki_pki::server_config(&node.config.node_tls())
+        .context("loading the node's TLS certificate")?;
     let acceptor = TlsAcceptor::from(tls);
     let app = crate::routes::router(node.clone());
     let connections = Arc::new(Semaphore::new(limits.connections_max));
     let graceful = GracefulShutdown::new();
     let handshake_timeout = Duration::from_millis(limits.tls_handshake_timeout_ms);
+    let stop_links = Arc::new(Notify::new());
+    let mut links = Vec::new();
+    if let Some(parent) = &node.parent {
+        links.push(tokio::spawn(crate::link::forward(
+            node.clone(),
+            parent.clone(),
+            stop_links.clone(),
+        )));
+        links.push(tokio::spawn(crate::link::keep_pools(
+            node.clone(),
+            parent.clone(),
+            stop_links.clone(),
+        )));
+    }
     tokio::pin!(shutdown);
     loop {
         // Wait for a connection slot before accepting: excess connections wait in the
@@ -82,7 +194,7 @@ pub async fn serve(
         };
         let _ = tcp.set_nodelay(true);
         let acceptor = acceptor.clone();
-        let service = TowerToHyperService::new(app.clone());
+        let app = app.clone();
         let watcher = graceful.watcher();
         let node = node.clone();
         tokio::spawn(async move {
@@ -99,6 +211,20 @@ pub async fn serve(
                 }
             };
             node.metrics.connections_open.inc();
+            // Who the verified client certificate speaks for, for every request of this
+            // connection.
+            let identity = Peer(
+                tls.get_ref()
+                    .1
+                    .peer_certificates()
+                    .and_then(juki_pki::peer_identity),
+            );
+            let service = TowerToHyperService::new(app.map_request(
+                move |mut req: axum::http::Request<hyper::body::Incoming>| {
+                    req.extensions_mut().insert(identity.clone());
+                    req
+                },
+            ));
             let builder = auto::Builder::new(TokioExecutor::new());
             let conn = builder.serve_connection(TokioIo::new(tls), service);
             if let Err(e) = watcher.watch(conn.into_owned()).await {
@@ -109,6 +235,10 @@ pub async fn serve(
     }
     drop(listener);
     tracing::info!("shutting down: no new connections; finishing requests in progress");
+    stop_links.notify_waiters();
+    for l in links {
+        l.abort();
+    }
     tokio::select! {
         () = graceful.shutdown() => tracing::info!("all connections closed"),
         () = tokio::time::sleep(Duration::from_millis(limits.shutdown_grace_ms)) => {

@@ -31,6 +31,14 @@ enum Command {
     Errors(cmd::errors::Args),
     /// Look up local government codes and names.
     Lgc(cmd::lgc::Args),
+    /// A resident's record at a node (`record get CODE`).
+    Record(cmd::record::Args),
+    /// Submit changes to a municipal node (`change submit FILE`).
+    Change(cmd::change::Args),
+    /// How a node stands: residents, lag to its parent, warnings.
+    Status(cmd::status::Args),
+    /// Run a demo nation on this machine: ten nodes, a synthetic population, every profile.
+    Demo(cmd::demo::Args),
 }
 
 fn main() -> ExitCode {
@@ -53,6 +61,10 @@ fn main() -> ExitCode {
         Command::Load(a) => cmd::load::run(a),
         Command::Errors(a) => cmd::errors::run(a),
         Command::Lgc(a) => cmd::lgc::run(a),
+        Command::Record(a) => cmd::record::run(a),
+        Command::Change(a) => cmd::change::run(a),
+        Command::Status(a) => cmd::status::run(a),
+        Command::Demo(a) => cmd::demo::run(a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -90,6 +90,14 @@ pub static NODE_RUNNING: ErrorDef = ErrorDef {
     cause: "Another process (juki serve) holds the data directory's lock.",
     remedy: "Stop the node first, or submit through the running node (juki change submit).",
 };
+pub static NODE_FORBIDDEN: ErrorDef = ErrorDef {
+    code: "JK-NODE-0112",
+    class: Forbidden,
+    message_ja: "この操作を行う権限がありません",
+    message_en: "Your certificate does not allow this at this node",
+    cause: "The client certificate's role or jurisdiction does not cover the request: changes are submitted by a clerk or admin of the node's own municipality.",
+    remedy: "Use the profile of a person with that role here (docs/pki.md lists the roles).",
+};
 pub static CFG_UNREADABLE: ErrorDef = ErrorDef {
     code: "JK-CFG-0101",
     class: BadRequest,
@@ -135,6 +143,7 @@ pub(super) static DEFS: &[&ErrorDef] = &[
     &NODE_INTERNAL,
     &NODE_BAD_QUERY,
     &NODE_RUNNING,
+    &NODE_FORBIDDEN,
     &CFG_UNREADABLE,
     &CFG_INVALID,
     &CFG_ALREADY_INITIALISED,

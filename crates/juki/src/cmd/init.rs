@@ -21,6 +21,11 @@ pub struct Args {
     /// The parent node's URL; a municipal node without one runs standalone.
     #[arg(long)]
     parent: Option<String>,
+    /// The network CA's directory (`juki ca init`) to issue the node's certificate from.
+    /// Without it the node gets a CA of its own in DATA/ca and an operator profile in
+    /// DATA/profiles (a standalone node).
+    #[arg(long)]
+    ca: Option<PathBuf>,
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
@@ -39,6 +44,7 @@ pub fn run(a: Args) -> Result<u8> {
         data_dir: a.data.clone(),
         listen: a.listen,
         parent: a.parent,
+        ca_dir: a.ca,
     })?;
     println!(
         "initialised {} node {} ({}) in {}; start it with: juki serve --data {}",

@@ -1,10 +1,15 @@
 //! One module per subcommand.
 
+pub mod change;
+pub mod demo;
 pub mod errors;
 pub mod init;
 pub mod lgc;
 pub mod load;
+pub mod record;
+pub mod remote;
 pub mod serve;
+pub mod status;
 pub mod synth;
 
 use anyhow::Result;

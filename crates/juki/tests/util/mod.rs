@@ -70,7 +70,21 @@ impl ServeProcess {
         std::fs::read(self.data.join("tls/ca.pem")).unwrap()
     }
 
+    /// A client presenting the standalone node's operator certificate (the clerk of a
+    /// municipal node), at the address the node listens on.
     pub fn client(&self) -> juki_client::Client {
+        let dir = self.data.join("profiles");
+        let stem = ["clerk", "admin", "operator"]
+            .into_iter()
+            .find(|s| dir.join(format!("{s}.toml")).exists())
+            .expect("a standalone node has an operator profile");
+        let mut p = juki_client::Profile::load(&dir.join(format!("{stem}.toml"))).unwrap();
+        p.url = self.url.clone();
+        p.client(Duration::from_secs(30)).unwrap()
+    }
+
+    /// A client without a client certificate.
+    pub fn anonymous(&self) -> juki_client::Client {
         juki_client::Client::new(&self.url, &self.ca_pem(), Duration::from_secs(30)).unwrap()
     }
 

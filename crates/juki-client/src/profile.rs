@@ -1,0 +1,67 @@
+//! Client profiles (FORMATS §3): which node to talk to, as whom. A profile is a TOML file;
+//! its paths are relative to the file.
+
+use crate::{Client, ClientError};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// A client profile.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// The node this profile talks to.
+    pub url: String,
+    /// The holder's role (`clerk`, `admin`, `operator`, …).
+    pub role: String,
+    /// A local government code, or `national`.
+    pub jurisdiction: String,
+    /// The network CA's certificate.
+    pub ca: PathBuf,
+    /// The holder's certificate and key (0600).
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+impl Profile {
+    /// Reads a profile; its paths become absolute (relative to the file's directory).
+    pub fn load(path: &Path) -> Result<Profile, ClientError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ClientError::Config(format!("profile {}: {e}", path.display())))?;
+        let mut p: Profile = toml::from_str(&text)
+            .map_err(|e| ClientError::Config(format!("profile {}: {e}", path.display())))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        for f in [&mut p.ca, &mut p.cert, &mut p.key] {
+            if f.is_relative() {
+                *f = base.join(&*f);
+            }
+        }
+        Ok(p)
+    }
+
+    /// A client of the profile's node, presenting the profile's certificate.
+    pub fn client(&self, timeout: Duration) -> Result<Client, ClientError> {
+        let tls = juki_pki::client_config(&self.ca, Some((&self.cert, &self.key)), None)
+            .map_err(|e| ClientError::Config(e.to_string()))?;
+        Client::with_tls(&self.url, tls, timeout)
+    }
+}
+
+/// Writes a profile file (paths as given: make them relative to where it is written).
+pub fn write_profile(path: &Path, p: &Profile) -> std::io::Result<()> {
+    let q = |s: &str| toml_string(s);
+    let text = format!(
+        "url  = {}\nrole = {}\njurisdiction = {}\nca   = {}\ncert = {}\nkey  = {}\n",
+        q(&p.url),
+        q(&p.role),
+        q(&p.jurisdiction),
+        q(&p.ca.to_string_lossy()),
+        q(&p.cert.to_string_lossy()),
+        q(&p.key.to_string_lossy()),
+    );
+    std::fs::write(path, text)
+}
+
+fn toml_string(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
+}

@@ -1,0 +1,64 @@
+//! What every command that talks to a node shares: `--profile`, `--json`, a runtime, and the
+//! exit status of a client error (FORMATS §4).
+
+use crate::exit::{self, exit};
+use anyhow::Result;
+use juki_client::{Client, ClientError, Profile};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How long one request may take.
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+#[derive(Debug, clap::Args)]
+pub struct Common {
+    /// The client profile: which node, as whom (FORMATS §3).
+    #[arg(long, env = "JUKI_PROFILE")]
+    pub profile: PathBuf,
+    /// Print machine-readable JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl Common {
+    pub fn client(&self) -> Result<Client> {
+        let profile = Profile::load(&self.profile).map_err(|e| exit(exit::USAGE, e.to_string()))?;
+        profile
+            .client(TIMEOUT)
+            .map_err(|e| exit(exit::USAGE, e.to_string()))
+    }
+}
+
+/// Runs `f` on a small runtime.
+pub fn block_on<T>(f: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(f)
+}
+
+/// A client error as the command's error, with its exit status: a refusal by its class, an
+/// unreachable node 3. With `json`, a refusal's body is printed on stdout.
+pub fn failed(e: ClientError, json: bool) -> anyhow::Error {
+    match e {
+        ClientError::Refused { body, .. } => {
+            let class = juki_domain::catalogue::lookup(&body.code).map(|d| d.class);
+            if json && let Ok(text) = serde_json::to_string(&body) {
+                println!("{text}");
+            }
+            let code = class.map_or(exit::SERVER, exit::class_code);
+            exit(
+                code,
+                format!("{} {} / {}", body.code, body.message_ja, body.message_en),
+            )
+        }
+        ClientError::Transport(m) => exit(exit::SERVER, format!("node unreachable: {m}")),
+        ClientError::Config(m) => exit(exit::USAGE, m),
+    }
+}
+
+/// Prints `v` as one JSON document.
+pub fn print_json(v: &impl serde::Serialize) -> Result<()> {
+    println!("{}", serde_json::to_string_pretty(v)?);
+    Ok(())
+}
