@@ -167,11 +167,16 @@ impl Ca {
         }
         if !dir.exists() {
             use std::os::unix::fs::DirBuilderExt;
+            let failed =
+                |e: std::io::Error| PkiError::new(&TLS_WRITE, format!("{}: {e}", dir.display()));
+            // Parents as usual; the CA directory itself for its owner only.
+            if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent).map_err(failed)?;
+            }
             std::fs::DirBuilder::new()
-                .recursive(true)
                 .mode(0o700)
                 .create(dir)
-                .map_err(|e| PkiError::new(&TLS_WRITE, format!("{}: {e}", dir.display())))?;
+                .map_err(failed)?;
         }
         let lock = lock(dir)?;
         for name in [CA_CERT_FILE, CA_KEY_FILE, STATE_FILE] {
@@ -608,9 +613,10 @@ mod tests {
     #[test]
     fn init_writes_the_files_and_refuses_a_second_ca() {
         let dir = tempfile::tempdir().unwrap();
-        let ca_dir = dir.path().join("ca");
+        let ca_dir = dir.path().join("network").join("ca");
         let ca = Ca::init(&ca_dir, 3650).unwrap();
         assert_eq!(mode(&ca_dir), 0o700);
+        assert_ne!(mode(&dir.path().join("network")), 0o700);
         assert_eq!(mode(&ca_dir.join(CA_KEY_FILE)), 0o600);
         assert!(ca.cert_path().exists());
         assert!(crl_serials(&ca.crl_path()).is_empty());

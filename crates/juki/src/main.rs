@@ -31,6 +31,8 @@ enum Command {
     Errors(cmd::errors::Args),
     /// Look up local government codes and names.
     Lgc(cmd::lgc::Args),
+    /// The network's private CA: create it, issue, list, revoke and renew certificates.
+    Ca(cmd::ca::Args),
 }
 
 fn main() -> ExitCode {
@@ -53,6 +55,7 @@ fn main() -> ExitCode {
         Command::Load(a) => cmd::load::run(a),
         Command::Errors(a) => cmd::errors::run(a),
         Command::Lgc(a) => cmd::lgc::run(a),
+        Command::Ca(a) => cmd::ca::run(a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

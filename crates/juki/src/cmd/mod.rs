@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod ca;
 pub mod errors;
 pub mod init;
 pub mod lgc;
