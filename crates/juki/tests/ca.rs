@@ -1,6 +1,9 @@
 //! `juki ca` as a real process: init, issue, list, revoke and renew; key modes, refusals and
 //! their exit statuses.
 
+// Test helpers: a failed unwrap fails the test that called it.
+#![allow(clippy::unwrap_used)]
+
 mod util;
 
 use std::os::unix::fs::PermissionsExt;
