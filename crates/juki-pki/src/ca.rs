@@ -9,7 +9,7 @@
 //! DIR/lock          held while a command uses the CA, so two never interleave
 //! ```
 
-use crate::cert::{CertInfo, Serial, read_cert_info};
+use crate::cert::{CertInfo, Serial};
 use crate::files::{self, Mode, check_private, unreadable};
 use crate::{Identity, PkiError};
 use juki_domain::catalogue::{
@@ -230,18 +230,22 @@ impl Ca {
         let key = KeyPair::from_pem(&key_pem).map_err(|e| damaged(&key_path, e))?;
         let cert_path = dir.join(CA_CERT_FILE);
         let cert_pem = std::fs::read_to_string(&cert_path).map_err(|e| damaged(&cert_path, e))?;
-        let info = read_cert_info(&cert_path).map_err(|e| damaged(&cert_path, e.detail))?;
-        // The key must be the certificate's, or everything signed would fail to verify.
-        Issuer::from_ca_cert_pem(&cert_pem, &key).map_err(|e| damaged(&cert_path, e))?;
-        let ca_der = &files::read_certs(&cert_path)?[0];
+        let ca_der = rustls_pemfile::certs(&mut cert_pem.as_bytes())
+            .next()
+            .and_then(Result::ok)
+            .ok_or_else(|| damaged(&cert_path, "no PEM certificate in the file"))?;
         let (_, x509) =
-            x509_parser::parse_x509_certificate(ca_der).map_err(|e| damaged(&cert_path, e))?;
+            x509_parser::parse_x509_certificate(&ca_der).map_err(|e| damaged(&cert_path, e))?;
+        // The key must be the certificate's: whatever another key signed would not verify.
         if x509.public_key().raw != key.subject_public_key_info().as_slice() {
             return Err(damaged(
                 &key_path,
                 "the key is not the CA certificate's key",
             ));
         }
+        // And rcgen must be able to issue from the certificate (every issue re-reads it).
+        Issuer::from_ca_cert_pem(&cert_pem, &key).map_err(|e| damaged(&cert_path, e))?;
+        let not_after = x509.validity().not_after.to_datetime();
         let state_path = dir.join(STATE_FILE);
         let text = std::fs::read_to_string(&state_path).map_err(|e| damaged(&state_path, e))?;
         let state: StateFile = serde_json::from_str(&text).map_err(|e| damaged(&state_path, e))?;
@@ -266,7 +270,7 @@ impl Ca {
             dir: dir.to_path_buf(),
             cert_pem,
             key,
-            not_after: info.not_after,
+            not_after,
             crl_number: state.crl_number,
             issued,
             _lock: lock,
@@ -584,6 +588,7 @@ fn host_sans(identity: &Identity, hosts: &[String]) -> Result<Vec<SanType>, PkiE
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cert::read_cert_info;
     use crate::{Jurisdiction, Role};
     use juki_domain::LocalGovernmentCode;
     use std::os::unix::fs::PermissionsExt;
@@ -639,6 +644,14 @@ mod tests {
         assert_eq!(Ca::open(dir.path()).unwrap_err().def.code, "JK-TLS-0203");
         let empty = tempfile::tempdir().unwrap();
         assert_eq!(Ca::open(empty.path()).unwrap_err().def.code, "JK-TLS-0202");
+        // Another CA's key beside this certificate.
+        let other = tempfile::tempdir().unwrap();
+        drop(Ca::init(other.path(), 30).unwrap());
+        std::fs::remove_file(&key).unwrap();
+        std::fs::copy(other.path().join(CA_KEY_FILE), &key).unwrap();
+        let e = Ca::open(dir.path()).unwrap_err();
+        assert_eq!(e.def.code, "JK-TLS-0202");
+        assert!(e.detail.contains("not the CA certificate's key"), "{e}");
     }
 
     #[test]
