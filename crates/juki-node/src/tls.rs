@@ -1,29 +1,18 @@
-//! TLS material of a node. Until the network CA exists (a later stage), `juki init` makes a
-//! node-local CA and a server certificate it signs for the node's address; clients trust the
-//! node-local CA. Keys are written 0600 and refused when readable by others.
+//! TLS material of a node. Until nodes take their certificates from the network CA (juki-pki,
+//! `juki ca`; the network stage), `juki init` makes a node-local CA and a server certificate
+//! it signs for the node's address; clients trust the node-local CA. Keys are written 0600 and
+//! refused when readable by others (juki-pki's `write_secret` and `check_private`).
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
     KeyUsagePurpose,
 };
-use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
 
-/// Writes `contents` to `path`, readable by the owner only.
-pub fn write_secret(path: &Path, contents: &[u8]) -> Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .with_context(|| format!("creating {}", path.display()))?;
-    f.write_all(contents)?;
-    f.sync_all()?;
-    Ok(())
-}
+// Keys are written and checked by the network PKI's helpers, so there is one rule for both.
+pub use juki_pki::{check_private, write_secret};
 
 /// Makes a node-local CA and a server certificate for `hosts` (IP addresses or names), valid
 /// for `days`; writes `ca.pem`, `ca.key`, `node.pem`, `node.key` into `dir`.
@@ -56,23 +45,6 @@ pub fn make_self_signed(dir: &Path, common_name: &str, hosts: &[String], days: i
     write_secret(&dir.join("ca.key"), ca_key_pem.as_bytes())?;
     std::fs::write(dir.join("node.pem"), cert.pem())?;
     write_secret(&dir.join("node.key"), key.serialize_pem().as_bytes())?;
-    Ok(())
-}
-
-/// Refuses a key file that others can read (BRIEF §7: keys 0600).
-pub fn check_private(path: &Path) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(path)
-        .with_context(|| format!("reading {}", path.display()))?
-        .permissions()
-        .mode();
-    if mode & 0o077 != 0 {
-        bail!(
-            "{} is readable by others (mode {:o}); make it 0600",
-            path.display(),
-            mode & 0o777
-        );
-    }
     Ok(())
 }
 

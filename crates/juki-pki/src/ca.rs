@@ -9,7 +9,7 @@
 //! DIR/lock          held while a command uses the CA, so two never interleave
 //! ```
 
-use crate::cert::{CertInfo, Serial, read_cert_info};
+use crate::cert::{CertInfo, Serial};
 use crate::files::{self, Mode, check_private, unreadable};
 use crate::{Identity, PkiError};
 use juki_domain::catalogue::{
@@ -167,11 +167,16 @@ impl Ca {
         }
         if !dir.exists() {
             use std::os::unix::fs::DirBuilderExt;
+            let failed =
+                |e: std::io::Error| PkiError::new(&TLS_WRITE, format!("{}: {e}", dir.display()));
+            // Parents as usual; the CA directory itself for its owner only.
+            if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent).map_err(failed)?;
+            }
             std::fs::DirBuilder::new()
-                .recursive(true)
                 .mode(0o700)
                 .create(dir)
-                .map_err(|e| PkiError::new(&TLS_WRITE, format!("{}: {e}", dir.display())))?;
+                .map_err(failed)?;
         }
         let lock = lock(dir)?;
         for name in [CA_CERT_FILE, CA_KEY_FILE, STATE_FILE] {
@@ -225,18 +230,22 @@ impl Ca {
         let key = KeyPair::from_pem(&key_pem).map_err(|e| damaged(&key_path, e))?;
         let cert_path = dir.join(CA_CERT_FILE);
         let cert_pem = std::fs::read_to_string(&cert_path).map_err(|e| damaged(&cert_path, e))?;
-        let info = read_cert_info(&cert_path).map_err(|e| damaged(&cert_path, e.detail))?;
-        // The key must be the certificate's, or everything signed would fail to verify.
-        Issuer::from_ca_cert_pem(&cert_pem, &key).map_err(|e| damaged(&cert_path, e))?;
-        let ca_der = &files::read_certs(&cert_path)?[0];
+        let ca_der = rustls_pemfile::certs(&mut cert_pem.as_bytes())
+            .next()
+            .and_then(Result::ok)
+            .ok_or_else(|| damaged(&cert_path, "no PEM certificate in the file"))?;
         let (_, x509) =
-            x509_parser::parse_x509_certificate(ca_der).map_err(|e| damaged(&cert_path, e))?;
+            x509_parser::parse_x509_certificate(&ca_der).map_err(|e| damaged(&cert_path, e))?;
+        // The key must be the certificate's: whatever another key signed would not verify.
         if x509.public_key().raw != key.subject_public_key_info().as_slice() {
             return Err(damaged(
                 &key_path,
                 "the key is not the CA certificate's key",
             ));
         }
+        // And rcgen must be able to issue from the certificate (every issue re-reads it).
+        Issuer::from_ca_cert_pem(&cert_pem, &key).map_err(|e| damaged(&cert_path, e))?;
+        let not_after = x509.validity().not_after.to_datetime();
         let state_path = dir.join(STATE_FILE);
         let text = std::fs::read_to_string(&state_path).map_err(|e| damaged(&state_path, e))?;
         let state: StateFile = serde_json::from_str(&text).map_err(|e| damaged(&state_path, e))?;
@@ -261,7 +270,7 @@ impl Ca {
             dir: dir.to_path_buf(),
             cert_pem,
             key,
-            not_after: info.not_after,
+            not_after,
             crl_number: state.crl_number,
             issued,
             _lock: lock,
@@ -579,6 +588,7 @@ fn host_sans(identity: &Identity, hosts: &[String]) -> Result<Vec<SanType>, PkiE
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cert::read_cert_info;
     use crate::{Jurisdiction, Role};
     use juki_domain::LocalGovernmentCode;
     use std::os::unix::fs::PermissionsExt;
@@ -608,9 +618,10 @@ mod tests {
     #[test]
     fn init_writes_the_files_and_refuses_a_second_ca() {
         let dir = tempfile::tempdir().unwrap();
-        let ca_dir = dir.path().join("ca");
+        let ca_dir = dir.path().join("network").join("ca");
         let ca = Ca::init(&ca_dir, 3650).unwrap();
         assert_eq!(mode(&ca_dir), 0o700);
+        assert_ne!(mode(&dir.path().join("network")), 0o700);
         assert_eq!(mode(&ca_dir.join(CA_KEY_FILE)), 0o600);
         assert!(ca.cert_path().exists());
         assert!(crl_serials(&ca.crl_path()).is_empty());
@@ -633,6 +644,14 @@ mod tests {
         assert_eq!(Ca::open(dir.path()).unwrap_err().def.code, "JK-TLS-0203");
         let empty = tempfile::tempdir().unwrap();
         assert_eq!(Ca::open(empty.path()).unwrap_err().def.code, "JK-TLS-0202");
+        // Another CA's key beside this certificate.
+        let other = tempfile::tempdir().unwrap();
+        drop(Ca::init(other.path(), 30).unwrap());
+        std::fs::remove_file(&key).unwrap();
+        std::fs::copy(other.path().join(CA_KEY_FILE), &key).unwrap();
+        let e = Ca::open(dir.path()).unwrap_err();
+        assert_eq!(e.def.code, "JK-TLS-0202");
+        assert!(e.detail.contains("not the CA certificate's key"), "{e}");
     }
 
     #[test]

@@ -46,7 +46,7 @@ impl std::str::FromStr for Serial {
         if !hex.chars().all(|c| c.is_ascii_hexdigit()) {
             return Err(format!("serial {s:?}: not hex"));
         }
-        if hex.is_empty() || hex.len() % 2 != 0 || hex.len() > 40 {
+        if hex.is_empty() || !hex.len().is_multiple_of(2) || hex.len() > 40 {
             return Err(format!(
                 "serial {s:?}: an even number of hex digits, at most 40"
             ));

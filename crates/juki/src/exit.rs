@@ -41,6 +41,9 @@ pub fn code_of(e: &anyhow::Error) -> u8 {
     if let Some(f) = e.downcast_ref::<juki_gateway::FileError>() {
         return class_code(f.def.class);
     }
+    if let Some(p) = e.downcast_ref::<juki_pki::PkiError>() {
+        return class_code(p.def.class);
+    }
     SERVER
 }
 
@@ -49,7 +52,8 @@ pub fn class_code(class: ErrorClass) -> u8 {
         ErrorClass::Invalid
         | ErrorClass::Conflict
         | ErrorClass::NotFound
-        | ErrorClass::Forbidden => REFUSED,
+        | ErrorClass::Forbidden
+        | ErrorClass::Unauthenticated => REFUSED,
         ErrorClass::BadRequest | ErrorClass::TooLarge => USAGE,
         _ => SERVER,
     }

@@ -39,6 +39,8 @@ enum Command {
     Status(cmd::status::Args),
     /// Run a demo nation on this machine: ten nodes, a synthetic population, every profile.
     Demo(cmd::demo::Args),
+    /// The network's private CA: create it, issue, list, revoke and renew certificates.
+    Ca(cmd::ca::Args),
 }
 
 fn main() -> ExitCode {
@@ -65,6 +67,7 @@ fn main() -> ExitCode {
         Command::Change(a) => cmd::change::run(a),
         Command::Status(a) => cmd::status::run(a),
         Command::Demo(a) => cmd::demo::run(a),
+        Command::Ca(a) => cmd::ca::run(a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

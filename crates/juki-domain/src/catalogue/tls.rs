@@ -7,7 +7,7 @@ use super::{ErrorClass::*, ErrorDef};
 
 pub static TLS_NO_CLIENT_CERT: ErrorDef = ErrorDef {
     code: "JK-TLS-0101",
-    class: Forbidden,
+    class: Unauthenticated,
     message_ja: "クライアント証明書が提示されていません",
     message_en: "No client certificate was presented",
     cause: "This endpoint or link needs the caller's certificate, and the connection carried none.",

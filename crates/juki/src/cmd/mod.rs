@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod ca;
 pub mod change;
 pub mod demo;
 pub mod errors;
