@@ -170,7 +170,8 @@ pub fn run(a: Args) -> Result<u8> {
 fn create(dir: &Path, nodes: &[DemoNode], a: &Args) -> Result<()> {
     std::fs::create_dir_all(dir.join("nodes"))?;
     std::fs::create_dir_all(dir.join("profiles"))?;
-    let mut ca = Ca::init(&dir.join("ca"), 3650)?;
+    // The CA is locked while open: each node's init opens it in turn.
+    drop(Ca::init(&dir.join("ca"), 3650)?);
     eprintln!("network CA created in {}", dir.join("ca").display());
     for n in nodes {
         juki_node::init(&InitOptions {
@@ -183,6 +184,7 @@ fn create(dir: &Path, nodes: &[DemoNode], a: &Args) -> Result<()> {
         })
         .with_context(|| format!("initialising {}", n.name))?;
     }
+    let mut ca = Ca::open(&dir.join("ca"))?;
     for (stem, role, name, i) in profiles(nodes) {
         let n = &nodes[i];
         let jurisdiction = match (role, n.code) {

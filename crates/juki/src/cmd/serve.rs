@@ -1,10 +1,11 @@
 //! `juki serve`: run a node until SIGTERM or Ctrl-C.
 
 use anyhow::{Context, Result};
-use juki_node::{Node, NodeConfig, SystemClock};
+use juki_node::{Node, NodeConfig, Parent, SystemClock};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -32,7 +33,12 @@ pub fn run(a: Args) -> Result<u8> {
             .with_context(|| format!("listening on {}", config.listen))?;
         let addr = listener.local_addr()?;
         tracing::info!(role = config.role.as_str(), name = %config.name, %addr, "node ready");
-        let node = Arc::new(Node::new(config, Arc::new(store), Arc::new(SystemClock)));
+        let parent = parent_link(&config)?;
+        let mut node = Node::new(config, Arc::new(store), Arc::new(SystemClock));
+        if let Some(p) = parent {
+            node = node.with_parent(p);
+        }
+        let node = Arc::new(node);
         // The first line on stdout says where the node listens (tests and scripts read it).
         let mut out = std::io::stdout().lock();
         writeln!(out, "ready https://{addr}")?;
@@ -41,6 +47,26 @@ pub fn run(a: Args) -> Result<u8> {
         juki_node::serve(node, listener, shutdown_signal()).await
     })?;
     Ok(crate::exit::DONE)
+}
+
+/// How long one forward or pool request to the parent may take.
+const PARENT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The client of the node's parent: the node's own certificate, and the parent must present
+/// the certificate of this node's prefecture (or of the national node).
+fn parent_link(config: &NodeConfig) -> Result<Option<Parent>> {
+    let Some(url) = &config.parent else {
+        return Ok(None);
+    };
+    let me = config.identity()?;
+    let tls = config.node_tls();
+    let expect = juki_pki::Expect::parent_of(&me);
+    let client_tls = juki_pki::client_config(&tls.ca, Some((&tls.cert, &tls.key)), expect)?;
+    let client = juki_client::Client::with_tls(url, client_tls, PARENT_TIMEOUT)?;
+    Ok(Some(Parent {
+        url: url.clone(),
+        client,
+    }))
 }
 
 /// Completes on SIGTERM or Ctrl-C (SIGINT).
