@@ -493,7 +493,7 @@ impl<'c> Sim<'c> {
             dial: Arc::clone(&self.nodes[node].dial),
         };
         let store: Box<dyn Store> = match self.config.mutation {
-            Some(m) => Box::new(Mutant::new(faulty, m)),
+            Some(m) => Box::new(Mutant::new(faulty, m, node as u64)),
             None => Box::new(faulty),
         };
         let n = &mut self.nodes[node];

@@ -202,6 +202,8 @@ impl<S: Store> Store for Faulty<S> {
 pub struct Mutant<S> {
     pub inner: S,
     pub mutation: Mutation,
+    /// Makes the origins and record ids this node invents its own (the node's index).
+    salt: u64,
     state: Mutex<MutantState>,
 }
 
@@ -215,10 +217,11 @@ struct MutantState {
 }
 
 impl<S: Store> Mutant<S> {
-    pub fn new(inner: S, mutation: Mutation) -> Mutant<S> {
+    pub fn new(inner: S, mutation: Mutation, salt: u64) -> Mutant<S> {
         Mutant {
             inner,
             mutation,
+            salt,
             state: Mutex::new(MutantState::default()),
         }
     }
@@ -228,8 +231,8 @@ impl<S: Store> Mutant<S> {
     }
 
     /// [`Mutation::ReapplyRepeats`]: entries at or below the link's position are applied again,
-    /// as if the origin check were missing: under a fresh origin and record id, through a side
-    /// link of their own.
+    /// as if the origin check were missing: under a fresh origin and record id (fresh at this
+    /// node: no other node invents the same), through a side link of their own.
     fn receive_reapplying(
         &self,
         from: &LinkFrom,
@@ -253,10 +256,11 @@ impl<S: Store> Mutant<S> {
                 .enumerate()
                 .map(|(i, e)| JournalEntry {
                     seq: i as u64 + 1,
-                    record_id: format!("{}r{n}", e.record_id),
+                    record_id: format!("{}r{}x{n}", e.record_id, self.salt),
+                    // An epoch no municipality reaches, numbered by this node and replay.
                     origin: Origin {
-                        epoch: e.origin.epoch + 1_000 * n,
-                        seq: e.origin.seq,
+                        epoch: ((self.salt + 1) << 40) | n,
+                        seq: i as u64 + 1,
                     },
                     ..(*e).clone()
                 })
