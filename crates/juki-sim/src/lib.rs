@@ -107,14 +107,18 @@ pub enum Mutation {
     AdvanceOnSend,
     /// A granting node answers every second pool request with the pool it granted last.
     RegrantPool,
+    /// An upper tier keeps the facts it first held for a resident and ignores later ones
+    /// (corrections, moves) while still recording each change once.
+    KeepFirstFacts,
 }
 
 impl Mutation {
-    pub const ALL: [Mutation; 4] = [
+    pub const ALL: [Mutation; 5] = [
         Mutation::ReapplyRepeats,
         Mutation::AckBeforeApply,
         Mutation::AdvanceOnSend,
         Mutation::RegrantPool,
+        Mutation::KeepFirstFacts,
     ];
 }
 

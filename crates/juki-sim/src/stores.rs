@@ -287,6 +287,24 @@ impl<S: Store> Mutant<S> {
         })
     }
 
+    /// [`Mutation::KeepFirstFacts`]: each entry is applied with the facts already held for its
+    /// resident, if any.
+    fn receive_keeping_facts(
+        &self,
+        from: &LinkFrom,
+        entries: &[JournalEntry],
+    ) -> Result<Received, StoreError> {
+        let mut kept = Vec::with_capacity(entries.len());
+        for e in entries {
+            let mut e = e.clone();
+            if let Some(held) = self.inner.record(e.resident_code)? {
+                e.facts = held.current.record.facts;
+            }
+            kept.push(e);
+        }
+        self.inner.receive(from, &kept)
+    }
+
     /// [`Mutation::RegrantPool`]: every second request is answered with the last pool again.
     fn grant_again(&self, size: u64) -> Result<Option<CodePool>, StoreError> {
         let mut st = self.state();
@@ -340,6 +358,7 @@ impl<S: Store> Store for Mutant<S> {
         match self.mutation {
             Mutation::ReapplyRepeats => self.receive_reapplying(from, entries),
             Mutation::AckBeforeApply => self.receive_acking_first(from, entries),
+            Mutation::KeepFirstFacts => self.receive_keeping_facts(from, entries),
             _ => self.inner.receive(from, entries),
         }
     }

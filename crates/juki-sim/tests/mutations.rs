@@ -20,6 +20,7 @@ fn expected(m: Mutation) -> &'static [&'static str] {
             "no resident code is assigned twice",
             "granted pools are disjoint",
         ],
+        Mutation::KeepFirstFacts => &["the tiers converge"],
     }
 }
 
@@ -67,4 +68,9 @@ fn advancing_on_send_is_caught() {
 #[test]
 fn regranting_a_pool_is_caught() {
     caught(Mutation::RegrantPool);
+}
+
+#[test]
+fn keeping_the_first_facts_is_caught() {
+    caught(Mutation::KeepFirstFacts);
 }
