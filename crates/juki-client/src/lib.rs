@@ -22,6 +22,13 @@ pub enum ClientError {
         retry_after: Option<u64>,
         body: ErrorBody,
     },
+    /// The TLS handshake was refused for a reason the catalogue names (a revoked or unknown
+    /// certificate, the wrong node at the other end, …).
+    #[error("{def}: {detail}")]
+    Tls {
+        def: &'static juki_domain::ErrorDef,
+        detail: String,
+    },
     /// The node could not be reached, or answered something that is not juki's.
     #[error("node unreachable or answered unexpectedly: {0}")]
     Transport(String),
@@ -113,8 +120,32 @@ impl Client {
         }
     }
 
+    /// A failed request: a TLS refusal the catalogue names, or a transport failure.
     fn transport(e: reqwest::Error) -> ClientError {
-        ClientError::Transport(e.to_string())
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+        while let Some(err) = source {
+            let def = err
+                .downcast_ref::<std::io::Error>()
+                .and_then(juki_pki::io_error_def)
+                .or_else(|| {
+                    err.downcast_ref::<rustls::Error>()
+                        .and_then(juki_pki::handshake_error_def)
+                });
+            if let Some(def) = def {
+                return ClientError::Tls {
+                    def,
+                    detail: err.to_string(),
+                };
+            }
+            source = err.source();
+        }
+        let mut message = e.to_string();
+        let mut source = std::error::Error::source(&e);
+        while let Some(err) = source {
+            message.push_str(&format!(": {err}"));
+            source = err.source();
+        }
+        ClientError::Transport(message)
     }
 
     /// Sends a request built on `path` of this node.

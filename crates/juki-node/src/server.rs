@@ -144,6 +144,31 @@ impl Node {
     }
 }
 
+/// How long a refused connection is drained before it is closed, and how much is read.
+const LINGER: Duration = Duration::from_millis(250);
+const LINGER_BYTES_MAX: usize = 64 * 1024;
+
+/// Closes a connection whose handshake was refused so that the client reads the alert saying
+/// why (a revoked certificate, an unknown CA): closing at once, with the client's first
+/// request still unread, makes the kernel reset the connection, and the client may then see
+/// only "connection reset" instead of the alert. Stops sending, then reads what the client
+/// sent until it closes, for a short, bounded time.
+async fn linger(mut tcp: tokio::net::TcpStream) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let _ = tcp.shutdown().await;
+    let drain = async {
+        let mut buf = [0u8; 4096];
+        let mut read = 0;
+        while read < LINGER_BYTES_MAX {
+            match tcp.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => read += n,
+            }
+        }
+    };
+    let _ = tokio::time::timeout(LINGER, drain).await;
+}
+
 /// Serves `node` on `listener` until `shutdown` completes, then stops accepting, lets the
 /// requests in progress finish (up to `shutdown_grace_ms`) and returns.
 pub async fn serve(
@@ -199,10 +224,12 @@ pub async fn serve(
         let node = node.clone();
         tokio::spawn(async move {
             let _permit = permit;
-            let tls = match tokio::time::timeout(handshake_timeout, acceptor.accept(tcp)).await {
+            let accept = acceptor.accept(tcp).into_fallible();
+            let tls = match tokio::time::timeout(handshake_timeout, accept).await {
                 Ok(Ok(s)) => s,
-                Ok(Err(e)) => {
+                Ok(Err((e, tcp))) => {
                     tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                    linger(tcp).await;
                     return;
                 }
                 Err(_) => {

@@ -209,10 +209,26 @@ pub fn handshake_error_def(e: &rustls::Error) -> Option<&'static ErrorDef> {
 }
 
 /// [`handshake_error_def`] for the `io::Error` tokio-rustls wraps a handshake failure in.
+///
+/// An alert the peer sent after the handshake seemed complete (TLS 1.3: a server refusing the
+/// client's certificate) reaches the client as an `io::Error` carrying only rustls's text,
+/// `received fatal alert: <AlertDescription>`; it is read back from that text.
 pub fn io_error_def(e: &std::io::Error) -> Option<&'static ErrorDef> {
-    e.get_ref()
-        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-        .and_then(handshake_error_def)
+    let inner = e.get_ref()?;
+    if let Some(r) = inner.downcast_ref::<rustls::Error>() {
+        return handshake_error_def(r);
+    }
+    let alert = inner.to_string();
+    let alert = alert.strip_prefix("received fatal alert: ")?;
+    let description = [
+        AlertDescription::CertificateRevoked,
+        AlertDescription::UnknownCA,
+        AlertDescription::CertificateExpired,
+        AlertDescription::CertificateRequired,
+    ]
+    .into_iter()
+    .find(|a| format!("{a:?}") == alert)?;
+    handshake_error_def(&rustls::Error::AlertReceived(description))
 }
 
 fn pki_refusal(e: PkiError) -> rustls::Error {

@@ -52,6 +52,9 @@ pub fn failed(e: ClientError, json: bool) -> anyhow::Error {
                 format!("{} {} / {}", body.code, body.message_ja, body.message_en),
             )
         }
+        ClientError::Tls { def, detail } => {
+            exit(exit::class_code(def.class), format!("{def} ({detail})"))
+        }
         ClientError::Transport(m) => exit(exit::SERVER, format!("node unreachable: {m}")),
         ClientError::Config(m) => exit(exit::USAGE, m),
     }

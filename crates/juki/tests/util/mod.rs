@@ -32,14 +32,18 @@ pub struct ServeProcess {
 impl ServeProcess {
     /// Starts `juki serve --data DIR --listen 127.0.0.1:0` and waits for its ready line.
     pub fn start(data: &Path) -> ServeProcess {
+        Self::start_with(data, &["--listen", "127.0.0.1:0"])
+    }
+
+    /// Starts `juki serve --data DIR` on its configured address.
+    pub fn start_configured(data: &Path) -> ServeProcess {
+        Self::start_with(data, &[])
+    }
+
+    fn start_with(data: &Path, extra: &[&str]) -> ServeProcess {
         let mut child = juki()
-            .args([
-                "serve",
-                "--data",
-                data.to_str().unwrap(),
-                "--listen",
-                "127.0.0.1:0",
-            ])
+            .args(["serve", "--data", data.to_str().unwrap()])
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -86,6 +90,12 @@ impl ServeProcess {
     /// A client without a client certificate.
     pub fn anonymous(&self) -> juki_client::Client {
         juki_client::Client::new(&self.url, &self.ca_pem(), Duration::from_secs(30)).unwrap()
+    }
+
+    /// Kills the process at once (SIGKILL), as a crash would.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     /// Sends SIGTERM and waits (bounded) for the exit status.
