@@ -705,4 +705,44 @@ mod tests {
             (StatusCode::PAYLOAD_TOO_LARGE, Some("JK-NODE-0107"))
         );
     }
+
+    #[tokio::test]
+    async fn status_warns_thirty_days_before_the_certificate_expires() {
+        let dir = tempfile::tempdir().unwrap();
+        let node = node(dir.path(), |_| {});
+        let (status, _, body) = call(&node, get("/v1/status")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body["role"], "municipal");
+        assert_eq!(body["code"], "131148");
+        assert_eq!(body["parent"], serde_json::Value::Null);
+        assert_eq!(body["warnings"], serde_json::json!([]));
+        // The same node 810 days on: its 825-day certificate expires within 30 days.
+        let later = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(810 * 24);
+        let clock = Arc::new(FixedClock::new(later));
+        let config = NodeConfig::load(dir.path()).unwrap();
+        let store = node.store.clone();
+        let node = Arc::new(Node::new(config, store, clock));
+        let (_, _, body) = call(&node, get("/v1/status")).await;
+        assert_eq!(body["warnings"][0]["code"], "JK-TLS-0110", "{body}");
+        assert!(
+            !body["warnings"][0]["message_ja"]
+                .as_str()
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[tokio::test]
+    async fn without_a_client_certificate_only_health_and_metrics_answer() {
+        let dir = tempfile::tempdir().unwrap();
+        let node = node(dir.path(), |_| {});
+        for path in ["/v1/status", "/v1/records/12345678903"] {
+            let resp = router(node.clone()).oneshot(get(path)).await.unwrap();
+            assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "{path}");
+        }
+        for path in ["/healthz", "/metrics"] {
+            let resp = router(node.clone()).oneshot(get(path)).await.unwrap();
+            assert_eq!(resp.status(), StatusCode::OK, "{path}");
+        }
+    }
 }
