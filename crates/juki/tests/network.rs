@@ -591,3 +591,100 @@ fn a_prefecture_killed_mid_stream_loses_nothing_and_applies_nothing_twice() {
         );
     }
 }
+
+#[test]
+fn one_process_hosts_several_nodes_and_codes_flow_down_in_pools() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let ca = dir.join("ca");
+    juki_ok(&["ca", "init", "--dir", p(&ca)]);
+    let base = free_base();
+    let national = init_node(dir, &ca, "national", None, base, None);
+    let osaka = init_node(dir, &ca, "prefecture", Some("270008"), base + 1, Some(base));
+    let izumi = init_node(
+        dir,
+        &ca,
+        "municipal",
+        Some("272191"),
+        base + 2,
+        Some(base + 1),
+    );
+    let mut child = juki()
+        .args([
+            "serve",
+            "--data",
+            p(&national),
+            "--data",
+            p(&osaka),
+            "--data",
+            p(&izumi),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let lines: Vec<String> = std::io::BufRead::lines(std::io::BufReader::new(stdout))
+        .take(3)
+        .map(|l| l.unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3, "one ready line per node");
+    let clerk = person(
+        &ca,
+        "clerk",
+        Some("272191"),
+        &format!("https://127.0.0.1:{}", base + 2),
+    );
+    let operator = person(&ca, "operator", None, &format!("https://127.0.0.1:{base}"));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    // A birth needs a code from the municipality's pool, which comes from 大阪府's, which
+    // comes from the national node's: wait for it to arrive.
+    let birth: juki_api::ChangeInput = serde_json::from_value(serde_json::json!({
+        "record_id": "B-1", "change_kind": "出生", "effective_date": "2026-04-02",
+        "family_name": "髙橋", "given_name": "湊", "family_name_kana": "タカハシ",
+        "given_name_kana": "ミナト", "birth_date": "2026-04-02", "sex": "男",
+        "local_government_code": "272191", "address": "府中町一丁目1番1号",
+    }))
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let code = loop {
+        let r = rt
+            .block_on(clerk.submit(&juki_api::SubmitRequest {
+                changes: vec![birth.clone()],
+            }))
+            .unwrap();
+        if let Some(code) = r.results[0].resident_code.clone() {
+            break code;
+        }
+        assert_eq!(r.results[0].errors[0].code, "JK-CODE-0204", "{r:?}");
+        assert!(
+            Instant::now() < deadline,
+            "no code pool reached the municipality"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let body: u64 = code.parse::<u64>().unwrap() / 10;
+    assert!(
+        (500_000_000..1_000_000_000).contains(&body),
+        "{code} is from the network's pools"
+    );
+    // It reaches the national node.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while rt.block_on(operator.record(&code)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "the birth never reached the national node"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let status = rt.block_on(operator.status()).unwrap();
+    assert_eq!(status.codes_available, 500_000_000 - 1_000_000);
+    drop((clerk, operator, rt));
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    assert!(child.wait().unwrap().success());
+}

@@ -9,42 +9,74 @@ use std::time::Duration;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The node's data directory.
-    #[arg(long)]
-    data: PathBuf,
-    /// Listen here instead of the configured address (port 0: any free port).
+    /// The node's data directory. Repeat it to host several nodes in this process (as a
+    /// shared municipal data centre does); they still talk to each other only over HTTPS.
+    #[arg(long, required = true)]
+    data: Vec<PathBuf>,
+    /// Listen here instead of the configured address (port 0: any free port); one node only.
     #[arg(long)]
     listen: Option<String>,
 }
 
 pub fn run(a: Args) -> Result<u8> {
-    let mut config = NodeConfig::load(&a.data)?;
-    if let Some(l) = a.listen {
-        config.listen = l.parse().with_context(|| format!("--listen {l}"))?;
+    if a.listen.is_some() && a.data.len() > 1 {
+        return Err(crate::exit::exit(
+            crate::exit::USAGE,
+            "--listen applies to one node; several nodes listen on their configured addresses",
+        ));
     }
-    let _lock = super::lock_data_dir(&a.data)?;
-    let store = config.open_store()?;
+    let mut nodes = Vec::with_capacity(a.data.len());
+    for data in &a.data {
+        let mut config = NodeConfig::load(data)?;
+        if let Some(l) = &a.listen {
+            config.listen = l.parse().with_context(|| format!("--listen {l}"))?;
+        }
+        let lock = super::lock_data_dir(data)?;
+        let store = config.open_store()?;
+        nodes.push((config, store, lock));
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(config.listen)
-            .await
-            .with_context(|| format!("listening on {}", config.listen))?;
-        let addr = listener.local_addr()?;
-        tracing::info!(role = config.role.as_str(), name = %config.name, %addr, "node ready");
-        let parent = parent_link(&config)?;
-        let mut node = Node::new(config, Arc::new(store), Arc::new(SystemClock));
-        if let Some(p) = parent {
-            node = node.with_parent(p);
-        }
-        let node = Arc::new(node);
-        // The first line on stdout says where the node listens (tests and scripts read it).
+        let (stop, _) = tokio::sync::watch::channel(false);
+        let mut servers = tokio::task::JoinSet::new();
         let mut out = std::io::stdout().lock();
-        writeln!(out, "ready https://{addr}")?;
-        out.flush()?;
+        let mut locks = Vec::new();
+        for (config, store, lock) in nodes {
+            locks.push(lock);
+            let listener = tokio::net::TcpListener::bind(config.listen)
+                .await
+                .with_context(|| format!("listening on {}", config.listen))?;
+            let addr = listener.local_addr()?;
+            tracing::info!(role = config.role.as_str(), name = %config.name, %addr, "node ready");
+            let parent = parent_link(&config)?;
+            let mut node = Node::new(config, Arc::new(store), Arc::new(SystemClock));
+            if let Some(p) = parent {
+                node = node.with_parent(p);
+            }
+            // One line per node on stdout says where it listens (tests and scripts read it).
+            writeln!(out, "ready https://{addr}")?;
+            out.flush()?;
+            let mut stopped = stop.subscribe();
+            servers.spawn(juki_node::serve(Arc::new(node), listener, async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            }));
+        }
         drop(out);
-        juki_node::serve(node, listener, shutdown_signal()).await
+        tokio::select! {
+            () = shutdown_signal() => {}
+            Some(ended) = servers.join_next() => {
+                // A node that stops on its own (an error) takes the others down with it.
+                ended??;
+            }
+        }
+        let _ = stop.send(true);
+        while let Some(ended) = servers.join_next().await {
+            ended??;
+        }
+        drop(locks);
+        anyhow::Ok(())
     })?;
     Ok(crate::exit::DONE)
 }
