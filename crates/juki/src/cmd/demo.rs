@@ -490,18 +490,27 @@ fn write_demo_json(dir: &Path, nodes: &[DemoNode], a: &Args) -> Result<()> {
     Ok(())
 }
 
+/// `s` padded to `width` terminal columns (CJK characters take two).
+fn pad(s: &str, width: usize) -> String {
+    let cols: usize = s.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum();
+    format!("{s}{}", " ".repeat(width.saturating_sub(cols)))
+}
+
 fn print_table(nodes: &[DemoNode]) {
     println!(
-        "{:<11} {:<7} {:<8} {:<24} parent",
-        "role", "code", "name", "url"
+        "{}{}{}{}parent",
+        pad("role", 12),
+        pad("code", 8),
+        pad("name", 10),
+        pad("url", 25)
     );
     for n in nodes {
         println!(
-            "{:<11} {:<7} {:<8} {:<24} {}",
-            n.role.as_str(),
-            n.code.map_or("-".into(), |c| c.to_string()),
-            n.name,
-            n.url(),
+            "{}{}{}{}{}",
+            pad(n.role.as_str(), 12),
+            pad(&n.code.map_or("-".into(), |c| c.to_string()), 8),
+            pad(&n.name, 10),
+            pad(&n.url(), 25),
             n.parent.map_or("-".into(), |p| nodes[p].dir_name())
         );
     }
