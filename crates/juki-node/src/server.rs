@@ -120,11 +120,10 @@ impl Node {
     }
 
     pub(crate) fn set_lag(&self, changes: u64, ms: u64) {
-        self.link
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .lag_changes = changes;
-        self.link.lock().unwrap_or_else(|e| e.into_inner()).lag_ms = ms;
+        let mut link = self.link.lock().unwrap_or_else(|e| e.into_inner());
+        link.lag_changes = changes;
+        link.lag_ms = ms;
+        drop(link);
         self.metrics.link_lag_changes.set(changes as i64);
         self.metrics.link_lag_ms.set(ms as i64);
     }
