@@ -97,7 +97,7 @@ pub static AUDIT_UNREADABLE: ErrorDef = ErrorDef {
     message_ja: "監査ログを読み取れません",
     message_en: "The audit log cannot be read",
     cause: "DATA/audit is missing or a file in it cannot be opened or read.",
-    remedy: "Check the path and the permissions of DATA/audit; a node creates it when it starts.",
+    remedy: "Check the data directory given and the permissions of DATA/audit and the files in it.",
 };
 pub static AUDIT_KEY_MISMATCH: ErrorDef = ErrorDef {
     code: "JK-AUDIT-0206",
