@@ -436,7 +436,12 @@ impl Verifier<'_> {
                 "the segment ended without its closing seal (seals were removed from the end of this file)".into(),
             );
         }
-        if last_segment && let Some(p) = prev.filter(|p| p.closed) {
+        // (A writer running beside this check may have created the next segment since the
+        // listing: only a successor still missing now is damage.)
+        if last_segment
+            && !dir.join(segment_name(n + 1)).exists()
+            && let Some(p) = prev.filter(|p| p.closed)
+        {
             self.damage(
                 DamageKind::Truncated,
                 &segment_name(n + 1),
