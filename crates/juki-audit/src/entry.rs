@@ -325,7 +325,8 @@ const HASH_SUFFIX_BYTES: usize = HASH_PREFIX.len() + 64 + 2;
 pub(crate) fn encode(seq: u64, entry: &AuditEntry, prev: &Digest, out: &mut Vec<u8>) -> Digest {
     let action = entry.action.as_str();
     let (result, error) = entry.result.parts();
-    let prev_hex = prev.hex();
+    let prev_buf = crate::hex::encode32(&prev.0);
+    let prev_hex = std::str::from_utf8(&prev_buf).expect("hex digits are ASCII");
     let line = LineOut {
         seq,
         time_ms: entry.time_ms,
@@ -339,14 +340,14 @@ pub(crate) fn encode(seq: u64, entry: &AuditEntry, prev: &Digest, out: &mut Vec<
         error,
         request_id: &entry.request_id,
         detail: entry.detail.as_deref(),
-        prev: &prev_hex,
+        prev: prev_hex,
     };
     let start = out.len();
     serde_json::to_writer(&mut *out, &line).expect("serialising to a Vec cannot fail");
     let hash = Digest::of(&out[start..]);
     out.pop(); // the closing brace; the hash member goes before it
     out.extend_from_slice(HASH_PREFIX);
-    out.extend_from_slice(hash.hex().as_bytes());
+    out.extend_from_slice(&crate::hex::encode32(&hash.0));
     out.extend_from_slice(b"\"}\n");
     hash
 }
