@@ -44,6 +44,9 @@ pub fn code_of(e: &anyhow::Error) -> u8 {
     if let Some(p) = e.downcast_ref::<juki_pki::PkiError>() {
         return class_code(p.def.class);
     }
+    if let Some(a) = e.downcast_ref::<juki_audit::AuditError>() {
+        return class_code(a.def.class);
+    }
     SERVER
 }
 

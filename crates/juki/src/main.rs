@@ -41,6 +41,8 @@ enum Command {
     Demo(cmd::demo::Args),
     /// The network's private CA: create it, issue, list, revoke and renew certificates.
     Ca(cmd::ca::Args),
+    /// A node's audit log: verify it (`audit verify`), read it (`audit show`).
+    Audit(cmd::audit::Args),
 }
 
 fn main() -> ExitCode {
@@ -68,6 +70,7 @@ fn main() -> ExitCode {
         Command::Status(a) => cmd::status::run(a),
         Command::Demo(a) => cmd::demo::run(a),
         Command::Ca(a) => cmd::ca::run(a),
+        Command::Audit(a) => cmd::audit::run(a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

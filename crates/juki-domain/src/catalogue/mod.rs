@@ -4,6 +4,7 @@
 //! [`all`] gathers them, `docs/error-codes.md` is generated from it (`juki errors --markdown`)
 //! and a test keeps the two equal. A code, once published, never changes meaning.
 
+mod audit;
 mod code;
 mod date;
 mod input;
@@ -15,6 +16,7 @@ mod store;
 mod synth;
 mod tls;
 
+pub use audit::*;
 pub use code::*;
 pub use date::*;
 pub use input::*;
@@ -97,6 +99,7 @@ impl std::fmt::Display for ErrorDef {
 /// Every error juki can report, in code order.
 pub fn all() -> Vec<&'static ErrorDef> {
     let mut v: Vec<&'static ErrorDef> = [
+        audit::DEFS,
         code::DEFS,
         date::DEFS,
         input::DEFS,
