@@ -181,6 +181,16 @@ pub async fn keep_pools(node: Arc<Node>, parent: Arc<Parent>, stop: Arc<tokio::s
                 backoff = BACKOFF_MIN;
                 POOL_POLL
             }
+            // A parent that has no codes yet (it is waiting for its own pool, as a new network
+            // starts) is not a failure: ask again shortly.
+            Err(LinkError::Client(ClientError::Refused { body, .. }))
+                if body.code == juki_domain::catalogue::NET_POOL_EXHAUSTED.code =>
+            {
+                tracing::info!("the parent has no resident codes to hand out yet; asking again");
+                let wait = backoff;
+                backoff = (backoff * 2).min(BACKOFF_MAX);
+                wait
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "asking the parent for resident codes failed");
                 let wait = backoff;
