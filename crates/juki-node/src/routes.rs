@@ -123,6 +123,22 @@ async fn blocking<T: Send + 'static>(
     }
 }
 
+/// Runs a short store read (a point lookup) on this worker thread, telling the runtime to move
+/// its other tasks elsewhere meanwhile (`block_in_place`): a lookup takes tens of microseconds,
+/// and handing it to a blocking thread and back cost more than that and made the latency tail
+/// (docs/BENCHMARKS.md). On a single-threaded runtime (tests) it falls back to [`blocking`].
+async fn read_inline<T: Send + 'static>(
+    node: &AppState,
+    f: impl FnOnce(&dyn Store) -> Result<T, juki_store::StoreError> + Send + 'static,
+) -> Result<T, ApiError> {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    if Handle::current().runtime_flavor() != RuntimeFlavor::MultiThread {
+        return blocking(node, f).await;
+    }
+    let store = node.store.clone();
+    tokio::task::block_in_place(move || f(&*store)).map_err(ApiError::from)
+}
+
 async fn healthz(State(node): State<AppState>) -> axum::Json<Health> {
     axum::Json(Health {
         status: "ok".into(),
@@ -292,7 +308,7 @@ async fn get_record(
 ) -> Result<axum::Json<RecordResponse>, ApiError> {
     node.authenticated(peer.map(|p| p.0))?;
     let code = ResidentCode::parse(&code).map_err(|p| bad_query("resident_code", p))?;
-    match blocking(&node, move |s| s.record(code)).await? {
+    match read_inline(&node, move |s| s.record(code)).await? {
         Some(view) => Ok(axum::Json(RecordResponse::from(&view))),
         None => Err(ApiError::new(&NODE_RECORD_NOT_FOUND)),
     }
