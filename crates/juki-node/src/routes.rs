@@ -461,20 +461,32 @@ fn child_of(node: &Node, from: &str) -> Result<LocalGovernmentCode, ApiError> {
     }
 }
 
+/// Checks a link request: a protocol version this node speaks, a sender that is a child of
+/// this node, and a client certificate that is that child's.
+fn link_sender(
+    node: &Node,
+    protocol: u32,
+    from: &str,
+    peer: Option<axum::Extension<Peer>>,
+) -> Result<LocalGovernmentCode, ApiError> {
+    if !protocol_compatible(protocol) {
+        return Err(ApiError::with(
+            &NET_PROTOCOL_VERSION,
+            serde_json::json!({ "theirs": protocol, "ours": juki_api::PROTOCOL_VERSION }),
+        ));
+    }
+    let from = child_of(node, from)?;
+    node.authorize_child(peer.map(|p| p.0), from)?;
+    Ok(from)
+}
+
 async fn link_forward(
     State(node): State<AppState>,
     peer: Option<axum::Extension<Peer>>,
     body: Body,
 ) -> Result<axum::Json<ForwardResponse>, ApiError> {
     let req: ForwardRequest = json_body(&node, body).await?;
-    if !protocol_compatible(req.protocol) {
-        return Err(ApiError::with(
-            &NET_PROTOCOL_VERSION,
-            serde_json::json!({ "theirs": req.protocol, "ours": juki_api::PROTOCOL_VERSION }),
-        ));
-    }
-    let from = child_of(&node, &req.from)?;
-    node.authorize_child(peer.map(|p| p.0), from)?;
+    let from = link_sender(&node, req.protocol, &req.from, peer)?;
     let max = node.config.limits.changes_per_request_max;
     if req.entries.len() > max {
         return Err(ApiError::with(
@@ -533,14 +545,7 @@ async fn link_code_pools(
     body: Body,
 ) -> Result<axum::Json<PoolGrant>, ApiError> {
     let req: PoolRequest = json_body(&node, body).await?;
-    if !protocol_compatible(req.protocol) {
-        return Err(ApiError::with(
-            &NET_PROTOCOL_VERSION,
-            serde_json::json!({ "theirs": req.protocol, "ours": juki_api::PROTOCOL_VERSION }),
-        ));
-    }
-    let from = child_of(&node, &req.from)?;
-    node.authorize_child(peer.map(|p| p.0), from)?;
+    let from = link_sender(&node, req.protocol, &req.from, peer)?;
     if req.size == 0 || req.size > POOL_REQUEST_MAX {
         return Err(ApiError::with(
             &NODE_TOO_MANY,
