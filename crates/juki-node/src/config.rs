@@ -88,7 +88,38 @@ struct RawConfig {
     #[serde(default)]
     limits: Limits,
     tls: TlsFiles,
+    #[serde(default)]
+    audit: AuditSettings,
+    /// Identity-verification purpose codes this node accepts, with their names.
+    #[serde(default)]
+    purposes: std::collections::BTreeMap<String, String>,
 }
+
+/// The audit log (docs/audit.md): `[audit]` in juki.toml.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuditSettings {
+    /// Off only for benchmarks that compare with and without it; a node serving people keeps
+    /// it on.
+    pub enabled: bool,
+    /// Entries older than this are purged (default seven years).
+    pub retention_days: u32,
+    /// Entries waiting to be written before requests are refused with JK-AUDIT-0201.
+    pub queue_capacity: usize,
+}
+
+impl Default for AuditSettings {
+    fn default() -> AuditSettings {
+        AuditSettings {
+            enabled: true,
+            retention_days: 2_557,
+            queue_capacity: 65_536,
+        }
+    }
+}
+
+/// Purpose codes: 1–32 of a-z, 0-9 and `-`.
+pub const PURPOSE_CODES_MAX: usize = 256;
 
 /// A validated node configuration.
 #[derive(Clone, Debug)]
@@ -104,6 +135,9 @@ pub struct NodeConfig {
     pub parent: Option<String>,
     pub limits: Limits,
     pub tls: TlsFiles,
+    pub audit: AuditSettings,
+    /// Identity-verification purposes accepted here: code → name (年金給付).
+    pub purposes: std::collections::BTreeMap<String, String>,
 }
 
 /// A configuration error with its catalogue entry.
@@ -173,7 +207,45 @@ impl NodeConfig {
             parent,
             limits,
             tls,
+            audit,
+            purposes,
         } = raw;
+        if !(1..=36_500).contains(&audit.retention_days) {
+            return Err(cfg_err(
+                &CFG_INVALID,
+                format!("audit.retention_days = {}: must be within 1..=36500", audit.retention_days),
+            ));
+        }
+        if !(1..=juki_audit::QUEUE_CAPACITY_MAX).contains(&audit.queue_capacity) {
+            return Err(cfg_err(
+                &CFG_INVALID,
+                format!(
+                    "audit.queue_capacity = {}: must be within 1..={}",
+                    audit.queue_capacity,
+                    juki_audit::QUEUE_CAPACITY_MAX
+                ),
+            ));
+        }
+        if purposes.len() > PURPOSE_CODES_MAX {
+            return Err(cfg_err(
+                &CFG_INVALID,
+                format!("purposes: at most {PURPOSE_CODES_MAX} codes"),
+            ));
+        }
+        for (code, name) in &purposes {
+            let good_code = (1..=32).contains(&code.len())
+                && code
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            if !good_code || name.trim().is_empty() || name.chars().count() > 64 {
+                return Err(cfg_err(
+                    &CFG_INVALID,
+                    format!(
+                        "purposes.{code} = {name:?}: a code is 1–32 of a-z, 0-9 and -, its name 1–64 characters"
+                    ),
+                ));
+            }
+        }
         let (code, name) = check_role(role, code.as_deref())?;
         let listen: SocketAddr = listen
             .parse()
@@ -235,6 +307,8 @@ impl NodeConfig {
             parent,
             limits,
             tls,
+            audit,
+            purposes,
         })
     }
 
@@ -281,6 +355,15 @@ pub const NATIONAL_POOL: CodePool = CodePool {
     start: 500_000_000,
     end: 1_000_000_000,
 };
+
+/// The identity-verification purposes `juki init` configures at prefecture and national nodes
+/// (agencies look identities up there); an administrator edits `[purposes]` in juki.toml.
+pub fn default_purposes() -> std::collections::BTreeMap<String, String> {
+    [("pension", "年金給付"), ("passport", "旅券発給")]
+        .into_iter()
+        .map(|(c, n)| (c.to_string(), n.to_string()))
+        .collect()
+}
 
 /// How long node certificates `juki init` issues are valid.
 const NODE_CERT_DAYS: i64 = 825;
@@ -344,6 +427,11 @@ pub fn init(opts: &InitOptions) -> Result<NodeConfig> {
             key: "tls/node.key".into(),
             ca: "tls/ca.pem".into(),
             crl: None,
+        },
+        audit: AuditSettings::default(),
+        purposes: match opts.role {
+            Role::Municipal => Default::default(),
+            Role::Prefecture | Role::National => default_purposes(),
         },
     };
     let mut raw = raw;

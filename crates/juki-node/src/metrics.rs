@@ -43,6 +43,13 @@ pub struct Metrics {
     pub link_errors: Counter,
     /// Links from children: entries applied, by child.
     pub link_received: Family<ChildLabels, Counter>,
+    /// Requests refused because the audit log could not take their entry.
+    pub audit_refused: Counter,
+    /// Requests the policy refused (403).
+    pub denied: Counter,
+    /// Audit entries waiting to be written, and written since start.
+    pub audit_queue_depth: Gauge,
+    pub audit_written: Gauge,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -72,6 +79,10 @@ impl Metrics {
             link_sent: Counter::default(),
             link_errors: Counter::default(),
             link_received: Family::default(),
+            audit_refused: Counter::default(),
+            denied: Counter::default(),
+            audit_queue_depth: Gauge::default(),
+            audit_written: Gauge::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -88,6 +99,26 @@ impl Metrics {
             "http_requests_in_flight",
             "Requests being served",
             m.in_flight.clone(),
+        );
+        registry.register(
+            "audit_refused",
+            "Requests refused because the audit log could not take their entry (JK-AUDIT-02xx)",
+            m.audit_refused.clone(),
+        );
+        registry.register(
+            "policy_denied",
+            "Requests the authorisation policy refused (403)",
+            m.denied.clone(),
+        );
+        registry.register(
+            "audit_queue_depth",
+            "Audit entries waiting to be written",
+            m.audit_queue_depth.clone(),
+        );
+        registry.register(
+            "audit_written",
+            "Audit entries written since the node started",
+            m.audit_written.clone(),
         );
         registry.register(
             "http_requests_shed",

@@ -43,6 +43,10 @@ pub struct Node {
     /// Wakes the pool keeper when codes run low.
     pub(crate) pool_low: Notify,
     pub(crate) link: Mutex<LinkState>,
+    /// The audit log (None only when `[audit] enabled = false`, for benchmarks).
+    pub audit: Option<juki_audit::AuditLog>,
+    /// This node's identity URI, as audit entries name it.
+    pub(crate) node_uri: String,
 }
 
 impl Node {
@@ -60,7 +64,24 @@ impl Node {
             journal_grew: Notify::new(),
             pool_low: Notify::new(),
             link: Mutex::new(LinkState::default()),
+            audit: None,
+            node_uri: String::new(),
         }
+        .named()
+    }
+
+    fn named(mut self) -> Node {
+        self.node_uri = match self.config.identity() {
+            Ok(i) => i.uri(),
+            Err(_) => format!("urn:juki:{}:unknown:{}", self.config.role.as_str(), self.config.role.as_str()),
+        };
+        self
+    }
+
+    /// The node with its audit log.
+    pub fn with_audit(mut self, log: juki_audit::AuditLog) -> Node {
+        self.audit = Some(log);
+        self
     }
 
     /// Checks that the connection's certificate is the node `from`, a child of this node.
@@ -197,6 +218,12 @@ pub async fn serve(
             stop_links.clone(),
         )));
     }
+    if node.audit.is_some() {
+        links.push(tokio::spawn(crate::audit::keep_retention(
+            node.clone(),
+            stop_links.clone(),
+        )));
+    }
     tokio::pin!(shutdown);
     loop {
         // Wait for a connection slot before accepting: excess connections wait in the
@@ -269,6 +296,15 @@ pub async fn serve(
         () = graceful.shutdown() => tracing::info!("all connections closed"),
         () = tokio::time::sleep(Duration::from_millis(limits.shutdown_grace_ms)) => {
             tracing::warn!("shutdown grace period over; closing remaining connections");
+        }
+    }
+    if let Some(log) = &node.audit {
+        let n = node.clone();
+        let sealed = tokio::task::spawn_blocking(move || n.audit.as_ref().map(|l| l.seal())).await;
+        match sealed {
+            Ok(Some(Err(e))) => tracing::error!(error = %e, dir = %log.dir().display(), "sealing the audit log at shutdown"),
+            Err(e) => tracing::error!(error = %e, "sealing the audit log at shutdown"),
+            _ => {}
         }
     }
     Ok(())

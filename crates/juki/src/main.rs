@@ -43,6 +43,8 @@ enum Command {
     Ca(cmd::ca::Args),
     /// A node's audit log: verify it (`audit verify`), read it (`audit show`).
     Audit(cmd::audit::Args),
+    /// The authorisation policy: who may do what, where (docs/policy.md).
+    Policy(cmd::policy::Args),
 }
 
 fn main() -> ExitCode {
@@ -71,6 +73,7 @@ fn main() -> ExitCode {
         Command::Demo(a) => cmd::demo::run(a),
         Command::Ca(a) => cmd::ca::run(a),
         Command::Audit(a) => cmd::audit::run(a),
+        Command::Policy(a) => cmd::policy::run(a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -11,6 +11,7 @@ mod input;
 mod name;
 mod net;
 mod node;
+mod policy;
 mod record;
 mod store;
 mod synth;
@@ -23,6 +24,7 @@ pub use input::*;
 pub use name::*;
 pub use net::*;
 pub use node::*;
+pub use policy::*;
 pub use record::*;
 pub use store::*;
 pub use synth::*;
@@ -106,6 +108,7 @@ pub fn all() -> Vec<&'static ErrorDef> {
         name::DEFS,
         net::DEFS,
         node::DEFS,
+        policy::DEFS,
         record::DEFS,
         store::DEFS,
         synth::DEFS,

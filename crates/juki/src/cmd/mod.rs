@@ -8,6 +8,7 @@ pub mod errors;
 pub mod init;
 pub mod lgc;
 pub mod load;
+pub mod policy;
 pub mod record;
 pub mod remote;
 pub mod serve;

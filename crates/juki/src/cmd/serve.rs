@@ -51,7 +51,12 @@ pub fn run(a: Args) -> Result<u8> {
             let addr = listener.local_addr()?;
             tracing::info!(role = config.role.as_str(), name = %config.name, %addr, "node ready");
             let parent = parent_link(&config)?;
-            let mut node = Node::new(config, Arc::new(store), Arc::new(SystemClock));
+            let clock: Arc<dyn juki_node::Clock> = Arc::new(SystemClock);
+            let audit = juki_node::audit::open(&config, clock.clone())?;
+            let mut node = Node::new(config, Arc::new(store), clock);
+            if let Some(log) = audit {
+                node = node.with_audit(log);
+            }
             if let Some(p) = parent {
                 node = node.with_parent(p);
             }

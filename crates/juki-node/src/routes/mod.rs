@@ -54,7 +54,7 @@ static REQUEST_IDS: AtomicU64 = AtomicU64::new(1);
 
 /// Gives every request an id, logs it (route, status, duration — never personal data) and
 /// counts it.
-async fn observe(State(node): State<AppState>, req: Request, next: Next) -> Response {
+async fn observe(State(node): State<AppState>, mut req: Request, next: Next) -> Response {
     let route = req
         .extensions()
         .get::<MatchedPath>()
@@ -65,6 +65,8 @@ async fn observe(State(node): State<AppState>, req: Request, next: Next) -> Resp
         node.boot_id,
         REQUEST_IDS.fetch_add(1, Ordering::Relaxed)
     );
+    req.extensions_mut()
+        .insert(crate::caller::RequestId(id.clone()));
     let method = req.method().clone();
     let started = Instant::now();
     let mut resp = next.run(req).await;
