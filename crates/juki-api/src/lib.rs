@@ -6,11 +6,13 @@ mod change;
 mod error;
 mod link;
 mod record;
+mod security;
 
 pub use change::*;
 pub use error::*;
 pub use link::*;
 pub use record::*;
+pub use security::*;
 
 /// The version of the wire protocol this build speaks (carried in `/healthz` and, between
 /// nodes, in every message).

@@ -221,6 +221,61 @@ impl Client {
         Self::decode(resp).await
     }
 
+    /// Identity verification for an agency (`juki identity verify`).
+    pub async fn identity(
+        &self,
+        resident_code: &str,
+        purpose: Option<&str>,
+    ) -> Result<juki_api::IdentityResponse, ClientError> {
+        let resp = self
+            .send(
+                reqwest::Method::GET,
+                &format!("/v1/identity/{resident_code}"),
+                |r| match purpose {
+                    Some(p) => r.query(&[("purpose", p)]),
+                    None => r,
+                },
+            )
+            .await?;
+        Self::decode(resp).await
+    }
+
+    /// A resident's disclosure report (開示), produced at this node and the tiers above it.
+    pub async fn disclosure(
+        &self,
+        resident_code: &str,
+    ) -> Result<juki_api::DisclosureReport, ClientError> {
+        let resp = self
+            .send(
+                reqwest::Method::GET,
+                &format!("/v1/disclosure/{resident_code}"),
+                |r| r,
+            )
+            .await?;
+        Self::decode(resp).await
+    }
+
+    /// Asks this node, as its child, for its part of a disclosure report.
+    pub async fn disclosure_parts(
+        &self,
+        req: &juki_api::DisclosureRequest,
+    ) -> Result<juki_api::DisclosureParts, ClientError> {
+        let resp = self
+            .send(reqwest::Method::POST, "/v1/link/disclosure", |r| {
+                r.json(req)
+            })
+            .await?;
+        Self::decode(resp).await
+    }
+
+    /// Verifies this node's audit log (`juki audit verify --profile`).
+    pub async fn audit_verify(&self) -> Result<serde_json::Value, ClientError> {
+        let resp = self
+            .send(reqwest::Method::GET, "/v1/audit/verify", |r| r)
+            .await?;
+        Self::decode(resp).await
+    }
+
     /// The raw Prometheus text of `/metrics`.
     pub async fn metrics(&self) -> Result<String, ClientError> {
         let resp = self.send(reqwest::Method::GET, "/metrics", |r| r).await?;

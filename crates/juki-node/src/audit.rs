@@ -14,7 +14,9 @@ const DAY_MS: i64 = 86_400_000;
 /// Opens the node's audit log, or None when `[audit] enabled = false`.
 pub fn open(config: &NodeConfig, clock: Arc<dyn Clock>) -> Result<Option<AuditLog>> {
     if !config.audit.enabled {
-        tracing::warn!("the audit log is disabled ([audit] enabled = false): accesses are not recorded");
+        tracing::warn!(
+            "the audit log is disabled ([audit] enabled = false): accesses are not recorded"
+        );
         return Ok(None);
     }
     let tls = config.node_tls();

@@ -68,6 +68,20 @@ impl Node {
         }
     }
 
+    /// Whose a resident held here is, for the policy: at a municipal node, the node's own
+    /// jurisdiction (it holds its residents, and the closed records of those who left); at
+    /// upper tiers, the municipality (the body running its node) of the record's address.
+    pub fn holder_of(&self, r: &juki_domain::StoredResident) -> Jurisdiction {
+        if self.tier() == Tier::Municipal {
+            return self.jurisdiction();
+        }
+        let at = r.record.facts.address.code;
+        let node = juki_domain::lgc::table()
+            .serving_node(at)
+            .map_or(at, |g| g.code);
+        Jurisdiction::Local(node)
+    }
+
     /// An audit entry of `caller` doing `action` here, now, result Ok.
     pub(crate) fn audit_entry(&self, caller: &Caller, action: AuditAction) -> AuditEntry {
         AuditEntry::new(

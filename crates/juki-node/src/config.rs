@@ -213,7 +213,10 @@ impl NodeConfig {
         if !(1..=36_500).contains(&audit.retention_days) {
             return Err(cfg_err(
                 &CFG_INVALID,
-                format!("audit.retention_days = {}: must be within 1..=36500", audit.retention_days),
+                format!(
+                    "audit.retention_days = {}: must be within 1..=36500",
+                    audit.retention_days
+                ),
             ));
         }
         if !(1..=juki_audit::QUEUE_CAPACITY_MAX).contains(&audit.queue_capacity) {

@@ -243,7 +243,9 @@ pub fn contains(within: Jurisdiction, target: Jurisdiction) -> bool {
 }
 
 fn is_prefecture(c: LocalGovernmentCode) -> bool {
-    table().get(c).is_some_and(|g| g.kind == LgcKind::Prefecture)
+    table()
+        .get(c)
+        .is_some_and(|g| g.kind == LgcKind::Prefecture)
 }
 
 /// A refusal: which rule, as its catalogue entry.
@@ -347,17 +349,57 @@ mod tests {
     /// scope of each actor in [`Actor::ALL`] order, and the tiers that serve it.
     const EXPECTED: [(&str, [&str; 7], &[&str]); 11] = [
         // clerk, m-admin, p-admin, operator, helpdesk, auditor, agency
-        ("read-record", ["own", "own", "own", "-", "-", "-", "-"], &["m", "p", "n"]),
-        ("search", ["own", "own", "own", "-", "-", "-", "-"], &["m", "p", "n"]),
+        (
+            "read-record",
+            ["own", "own", "own", "-", "-", "-", "-"],
+            &["m", "p", "n"],
+        ),
+        (
+            "search",
+            ["own", "own", "own", "-", "-", "-", "-"],
+            &["m", "p", "n"],
+        ),
         ("change", ["own", "own", "-", "-", "-", "-", "-"], &["m"]),
-        ("identity-lookup", ["-", "-", "-", "-", "-", "-", "any"], &["p", "n"]),
-        ("disclose", ["own", "own", "-", "-", "-", "-", "-"], &["m", "p", "n"]),
-        ("read-status", ["own", "own", "own", "any", "any", "any", "-"], &["m", "p", "n"]),
-        ("verify-audit", ["-", "own", "own", "any", "-", "any", "-"], &["m", "p", "n"]),
-        ("read-audit", ["-", "-", "-", "-", "-", "any", "-"], &["m", "p", "n"]),
-        ("manage-operators", ["-", "own", "own", "any", "-", "-", "-"], &["m", "p", "n"]),
-        ("stop-node", ["-", "own", "own", "any", "-", "-", "-"], &["m", "p", "n"]),
-        ("revoke-certificate", ["-", "-", "-", "any", "-", "-", "-"], &["n"]),
+        (
+            "identity-lookup",
+            ["-", "-", "-", "-", "-", "-", "any"],
+            &["p", "n"],
+        ),
+        (
+            "disclose",
+            ["own", "own", "-", "-", "-", "-", "-"],
+            &["m", "p", "n"],
+        ),
+        (
+            "read-status",
+            ["own", "own", "own", "any", "any", "any", "-"],
+            &["m", "p", "n"],
+        ),
+        (
+            "verify-audit",
+            ["-", "own", "own", "any", "-", "any", "-"],
+            &["m", "p", "n"],
+        ),
+        (
+            "read-audit",
+            ["-", "-", "-", "-", "-", "any", "-"],
+            &["m", "p", "n"],
+        ),
+        (
+            "manage-operators",
+            ["-", "own", "own", "any", "-", "-", "-"],
+            &["m", "p", "n"],
+        ),
+        (
+            "stop-node",
+            ["-", "own", "own", "any", "-", "-", "-"],
+            &["m", "p", "n"],
+        ),
+        (
+            "revoke-certificate",
+            ["-", "-", "-", "any", "-", "-", "-"],
+            &["n"],
+        ),
     ];
 
     fn local(code: &str) -> Jurisdiction {
@@ -457,17 +499,38 @@ mod tests {
     #[test]
     fn identities_juki_never_issues_are_refused_everything() {
         let odd = [
-            Subject { role: Role::Operator, jurisdiction: local("131148") },
-            Subject { role: Role::Agency, jurisdiction: local("130001") },
-            Subject { role: Role::Clerk, jurisdiction: Jurisdiction::National },
-            Subject { role: Role::Admin, jurisdiction: Jurisdiction::National },
-            Subject { role: Role::Municipal, jurisdiction: local("131148") },
-            Subject { role: Role::National, jurisdiction: Jurisdiction::National },
+            Subject {
+                role: Role::Operator,
+                jurisdiction: local("131148"),
+            },
+            Subject {
+                role: Role::Agency,
+                jurisdiction: local("130001"),
+            },
+            Subject {
+                role: Role::Clerk,
+                jurisdiction: Jurisdiction::National,
+            },
+            Subject {
+                role: Role::Admin,
+                jurisdiction: Jurisdiction::National,
+            },
+            Subject {
+                role: Role::Municipal,
+                jurisdiction: local("131148"),
+            },
+            Subject {
+                role: Role::National,
+                jurisdiction: Jurisdiction::National,
+            },
         ];
         for s in odd {
             for a in Action::ALL {
                 for (tier, _) in TIERS {
-                    let t = Target { jurisdiction: local("131148"), tier };
+                    let t = Target {
+                        jurisdiction: local("131148"),
+                        tier,
+                    };
                     assert_eq!(decide(s, a, t), Err(Denial::Role), "{s:?} {a:?}");
                 }
             }

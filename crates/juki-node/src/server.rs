@@ -73,7 +73,11 @@ impl Node {
     fn named(mut self) -> Node {
         self.node_uri = match self.config.identity() {
             Ok(i) => i.uri(),
-            Err(_) => format!("urn:juki:{}:unknown:{}", self.config.role.as_str(), self.config.role.as_str()),
+            Err(_) => format!(
+                "urn:juki:{}:unknown:{}",
+                self.config.role.as_str(),
+                self.config.role.as_str()
+            ),
         };
         self
     }
@@ -106,12 +110,6 @@ impl Node {
             ));
         }
         Ok(())
-    }
-
-    /// Requires a client certificate; returns its identity.
-    pub(crate) fn authenticated(&self, peer: Option<Peer>) -> Result<juki_pki::Identity, ApiError> {
-        peer.and_then(|p| p.0)
-            .ok_or_else(|| ApiError::new(&TLS_NO_CLIENT_CERT))
     }
 
     /// Warnings about this node's certificate: it expires within 30 days.
@@ -302,7 +300,9 @@ pub async fn serve(
         let n = node.clone();
         let sealed = tokio::task::spawn_blocking(move || n.audit.as_ref().map(|l| l.seal())).await;
         match sealed {
-            Ok(Some(Err(e))) => tracing::error!(error = %e, dir = %log.dir().display(), "sealing the audit log at shutdown"),
+            Ok(Some(Err(e))) => {
+                tracing::error!(error = %e, dir = %log.dir().display(), "sealing the audit log at shutdown")
+            }
             Err(e) => tracing::error!(error = %e, "sealing the audit log at shutdown"),
             _ => {}
         }

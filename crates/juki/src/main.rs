@@ -43,6 +43,10 @@ enum Command {
     Ca(cmd::ca::Args),
     /// A node's audit log: verify it (`audit verify`), read it (`audit show`).
     Audit(cmd::audit::Args),
+    /// Identity verification for agencies (`identity verify CODE --purpose P`).
+    Identity(cmd::identity::Args),
+    /// A resident's disclosure report (開示): what each tier holds and who accessed it.
+    Disclose(cmd::disclose::Args),
     /// The authorisation policy: who may do what, where (docs/policy.md).
     Policy(cmd::policy::Args),
 }
@@ -74,6 +78,8 @@ fn main() -> ExitCode {
         Command::Ca(a) => cmd::ca::run(a),
         Command::Audit(a) => cmd::audit::run(a),
         Command::Policy(a) => cmd::policy::run(a),
+        Command::Identity(a) => cmd::identity::run(a),
+        Command::Disclose(a) => cmd::disclose::run(a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

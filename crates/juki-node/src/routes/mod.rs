@@ -1,8 +1,10 @@
 //! The HTTP routes of a node (docs/api.md) and the middleware around them.
 
+use crate::caller::Caller;
 use crate::config::Role;
 use crate::error::ApiError;
 use crate::metrics::{ChildLabels, OutcomeLabels, RouteLabels, RouteOnly};
+use crate::policy;
 use crate::server::{Node, Peer};
 use axum::Router;
 use axum::body::Body;
@@ -16,11 +18,12 @@ use juki_api::{
     ProblemJson, RecordResponse, SearchResponse, SearchResult, Status, SubmitRequest,
     SubmitResponse, Warning, protocol_compatible,
 };
+use juki_audit::Action as AuditAction;
 use juki_domain::catalogue::{
     NET_LAGGING, NET_OUTSIDE_JURISDICTION, NET_PARENT_UNREACHABLE, NET_POOL_EXHAUSTED,
     NET_PROTOCOL_VERSION, NET_WRONG_ROLE, NODE_BAD_BODY, NODE_BAD_QUERY, NODE_BODY_TOO_LARGE,
-    NODE_DEADLINE, NODE_FORBIDDEN, NODE_INTERNAL, NODE_NO_ROUTE, NODE_OVERLOADED,
-    NODE_RECORD_NOT_FOUND, NODE_TOO_MANY,
+    NODE_DEADLINE, NODE_INTERNAL, NODE_NO_ROUTE, NODE_OVERLOADED, NODE_RECORD_NOT_FOUND,
+    NODE_TOO_MANY,
 };
 use juki_domain::change::{ValidationContext, validate};
 use juki_domain::{LocalGovernmentCode, Problem, RawChange, ResidentCode, Sex, date, lgc, name};
@@ -29,6 +32,8 @@ use serde::Deserialize;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+
+mod security;
 
 type AppState = Arc<Node>;
 
@@ -40,6 +45,7 @@ pub fn router(node: Arc<Node>) -> Router {
         .route("/v1/status", get(status))
         .route("/v1/link/forward", post(link_forward))
         .route("/v1/link/code-pools", post(link_code_pools))
+        .merge(security::routes())
         .route_layer(middleware::from_fn_with_state(node.clone(), admit));
     Router::new()
         .route("/healthz", get(healthz))
@@ -194,27 +200,19 @@ async fn json_body<T: serde::de::DeserializeOwned>(
 
 async fn submit_changes(
     State(node): State<AppState>,
-    peer: Option<axum::Extension<Peer>>,
+    caller: Caller,
     body: Body,
 ) -> Result<axum::Json<SubmitResponse>, ApiError> {
-    let who = node.authenticated(peer.map(|p| p.0))?;
-    let Some(code) = node
-        .config
-        .code
-        .filter(|_| node.config.role == Role::Municipal)
-    else {
-        return Err(ApiError::with(
-            &NET_WRONG_ROLE,
-            serde_json::json!({ "reason": "changes are submitted at municipal nodes" }),
-        ));
+    node.authorize(
+        &caller,
+        policy::Action::Change,
+        node.jurisdiction(),
+        AuditAction::Change,
+        &[],
+    )?;
+    let Some(code) = node.config.code else {
+        return Err(ApiError::new(&NODE_INTERNAL));
     };
-    let clerk = matches!(who.role, juki_pki::Role::Clerk | juki_pki::Role::Admin);
-    if !clerk || who.jurisdiction != juki_pki::Jurisdiction::Local(code) {
-        return Err(ApiError::with(
-            &NODE_FORBIDDEN,
-            serde_json::json!({ "certificate": who.uri() }),
-        ));
-    }
     let req: SubmitRequest = json_body(&node, body).await?;
     let max = node.config.limits.changes_per_request_max;
     if req.changes.len() > max {
@@ -268,6 +266,13 @@ async fn submit_changes(
             Outcome::Refused(p) => refused(record_id, None, &[p]),
         });
     }
+    let touched: Vec<String> = results
+        .iter()
+        .flatten()
+        .filter(|r| r.status != ChangeStatus::Refused)
+        .filter_map(|r| r.resident_code.clone())
+        .collect();
+    audit_changes(&node, &caller, touched).await?;
     let mut resp = SubmitResponse::default();
     for r in results.into_iter().flatten() {
         let (counter, outcome) = match r.status {
@@ -283,6 +288,42 @@ async fn submit_changes(
         resp.results.push(r);
     }
     Ok(axum::Json(resp))
+}
+
+/// How long a request whose changes are already recorded waits for the audit log to take their
+/// entry before it answers 503 (a retry then records the changes as duplicates, audited).
+const CHANGE_AUDIT_WAIT: Duration = Duration::from_secs(2);
+
+/// Audits the residents a change request recorded, in entries of at most
+/// [`juki_audit::TARGETS_MAX`] codes. The changes are already committed, so a full audit queue
+/// is waited on (briefly) rather than refused at once: the entry must not be lost.
+async fn audit_changes(node: &Node, caller: &Caller, touched: Vec<String>) -> Result<(), ApiError> {
+    let started = Instant::now();
+    for chunk in touched.chunks(juki_audit::TARGETS_MAX) {
+        loop {
+            let entry = node
+                .audit_entry(caller, AuditAction::Change)
+                .targets(chunk.to_vec());
+            match node.audit(entry) {
+                Ok(()) => break,
+                Err(e) if started.elapsed() < CHANGE_AUDIT_WAIT => {
+                    tracing::debug!(
+                        code = e.def.code,
+                        "audit log busy; waiting to record changes"
+                    );
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+                Err(e) => {
+                    tracing::error!(
+                        code = e.def.code,
+                        "changes recorded but their audit entry was refused"
+                    );
+                    return Err(e);
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 fn refused(record_id: String, resident_code: Option<String>, problems: &[Problem]) -> ChangeResult {
@@ -305,15 +346,36 @@ fn bad_query(field: &'static str, p: Problem) -> ApiError {
 
 async fn get_record(
     State(node): State<AppState>,
-    peer: Option<axum::Extension<Peer>>,
+    caller: Caller,
     Path(code): Path<String>,
 ) -> Result<axum::Json<RecordResponse>, ApiError> {
-    node.authenticated(peer.map(|p| p.0))?;
     let code = ResidentCode::parse(&code).map_err(|p| bad_query("resident_code", p))?;
-    match read_inline(&node, move |s| s.record(code)).await? {
-        Some(view) => Ok(axum::Json(RecordResponse::from(&view))),
-        None => Err(ApiError::new(&NODE_RECORD_NOT_FOUND)),
-    }
+    let targets = [code.to_string()];
+    let view = read_inline(&node, move |s| s.record(code)).await?;
+    let whose = view
+        .as_ref()
+        .map_or(node.jurisdiction(), |v| node.holder_of(&v.current));
+    node.authorize(
+        &caller,
+        policy::Action::ReadRecord,
+        whose,
+        AuditAction::Read,
+        &targets,
+    )?;
+    let Some(view) = view else {
+        return Err(node.deny(
+            &caller,
+            AuditAction::Read,
+            &targets,
+            &NODE_RECORD_NOT_FOUND,
+            policy::Action::ReadRecord,
+        ));
+    };
+    node.audit(
+        node.audit_entry(&caller, AuditAction::Read)
+            .targets(targets.to_vec()),
+    )?;
+    Ok(axum::Json(RecordResponse::from(&view)))
 }
 
 /// `GET /v1/search` parameters.
@@ -333,10 +395,16 @@ struct SearchParams {
 
 async fn search(
     State(node): State<AppState>,
-    peer: Option<axum::Extension<Peer>>,
+    caller: Caller,
     params: Result<Query<SearchParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<axum::Json<SearchResponse>, ApiError> {
-    node.authenticated(peer.map(|p| p.0))?;
+    node.authorize(
+        &caller,
+        policy::Action::Search,
+        node.jurisdiction(),
+        AuditAction::Search,
+        &[],
+    )?;
     let Query(p) = params.map_err(|e| {
         ApiError::with(
             &NODE_BAD_QUERY,
@@ -383,6 +451,14 @@ async fn search(
         limit,
     };
     let hits = blocking(&node, move |s| s.search(&q)).await?;
+    let found: Vec<String> = hits
+        .iter()
+        .map(|h| h.resident.record.resident_code.to_string())
+        .collect();
+    node.audit(
+        node.audit_entry(&caller, AuditAction::Search)
+            .targets(found),
+    )?;
     let next_page_token = (hits.len() == limit)
         .then(|| {
             hits.last()
@@ -400,9 +476,19 @@ async fn search(
 
 async fn status(
     State(node): State<AppState>,
-    peer: Option<axum::Extension<Peer>>,
+    caller: Caller,
 ) -> Result<axum::Json<Status>, ApiError> {
-    node.authenticated(peer.map(|p| p.0))?;
+    if caller.identity.role.is_node() {
+        // A child node asking how its parent stands.
+    } else {
+        node.authorize(
+            &caller,
+            policy::Action::ReadStatus,
+            node.jurisdiction(),
+            AuditAction::Admin("status".into()),
+            &[],
+        )?;
+    }
     let stats = blocking(&node, |s| s.stats()).await?;
     let link = node.link_state();
     let mut warnings = Vec::new();

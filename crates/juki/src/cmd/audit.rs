@@ -24,9 +24,14 @@ enum Command {
 
 #[derive(Debug, clap::Args)]
 struct VerifyArgs {
-    /// The node's data directory (its log is DATA/audit, its certificate DATA/tls/node.pem).
+    /// The data directory of a node (running or not; its log is DATA/audit, its certificate
+    /// DATA/tls/node.pem).
+    #[arg(long, required_unless_present = "profile", conflicts_with = "profile")]
+    data: Option<PathBuf>,
+    /// Ask the running node of this client profile to verify its own log (the profile's role
+    /// must be allowed `verify-audit` there: docs/policy.md).
     #[arg(long)]
-    data: PathBuf,
+    profile: Option<PathBuf>,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -83,8 +88,13 @@ fn node_certs(data: &Path) -> (PathBuf, PathBuf) {
 }
 
 fn verify(a: VerifyArgs) -> Result<u8> {
-    let dir = audit_dir(&a.data)?;
-    let (cert, ca) = node_certs(&a.data);
+    let data = match (&a.data, &a.profile) {
+        (Some(d), _) => d.clone(),
+        (None, Some(p)) => return verify_remote(p, a.json),
+        (None, None) => return Err(exit(USAGE, "give --data DIR or --profile FILE")),
+    };
+    let dir = audit_dir(&data)?;
+    let (cert, ca) = node_certs(&data);
     let unreadable = |e: juki_audit::AuditError| exit(USAGE, e.to_string());
     let trust =
         Trust::for_node(&cert, ca.exists().then_some(ca.as_path()), &dir).map_err(unreadable)?;
@@ -95,6 +105,42 @@ fn verify(a: VerifyArgs) -> Result<u8> {
         print_report(&report);
     }
     Ok(if report.intact() { DONE } else { REFUSED })
+}
+
+/// `audit verify --profile`: the node verifies its own log and answers the report.
+fn verify_remote(profile: &Path, json: bool) -> Result<u8> {
+    use super::remote::{block_on, failed};
+    let profile = juki_client::Profile::load(profile).map_err(|e| exit(USAGE, e.to_string()))?;
+    let client = profile
+        .client(std::time::Duration::from_secs(600))
+        .map_err(|e| exit(USAGE, e.to_string()))?;
+    let report = block_on(async { client.audit_verify().await.map_err(|e| failed(e, json)) })?;
+    let total = report["damage_total"].as_u64().unwrap_or(0);
+    if json {
+        print_json(&report)?;
+    } else {
+        println!(
+            "audit log of {}: {} entries, {} seals, sealed through {}",
+            profile.url, report["entries"], report["seals"], report["sealed_through"]
+        );
+        if total == 0 {
+            println!("intact");
+        } else {
+            println!("damage found: {total}");
+            for d in report["damage"].as_array().into_iter().flatten() {
+                println!(
+                    "  {} {} at {} line {} (entry {}): {}",
+                    d["code"].as_str().unwrap_or(""),
+                    d["kind"].as_str().unwrap_or(""),
+                    d["file"].as_str().unwrap_or(""),
+                    d["line"],
+                    d["seq"],
+                    d["detail"].as_str().unwrap_or("")
+                );
+            }
+        }
+    }
+    Ok(if total == 0 { DONE } else { REFUSED })
 }
 
 fn print_report(r: &Report) {
