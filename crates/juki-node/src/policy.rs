@@ -207,8 +207,10 @@ pub fn scope(actor: Actor, action: Action) -> Scope {
     use Scope::*;
     match (actor, action) {
         // Residents' records: the people of the municipality, and the prefecture's admins
-        // for their prefecture; nobody at national level reads records, they verify identity.
+        // for their prefecture. A national operator reads one record by its code to resolve
+        // a fault between tiers (audited, and shown to the resident); agencies only verify.
         (MunicipalClerk | MunicipalAdmin | PrefecturalAdmin, A::ReadRecord | A::Search) => Own,
+        (NationalOperator, A::ReadRecord) => Any,
         (MunicipalClerk | MunicipalAdmin, A::Change | A::Disclose) => Own,
         (Agency, A::IdentityLookup) => Any,
         // Status carries no personal data.

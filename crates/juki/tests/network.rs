@@ -9,73 +9,10 @@ mod util;
 use juki_api::{ForwardRequest, PROTOCOL_VERSION};
 use juki_client::{Client, ClientError, Profile};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
+use util::demo::{Demo, free_base};
 use util::*;
-
-/// A `juki demo` process serving until dropped (SIGTERM, which stops its nodes in order).
-struct Demo {
-    child: Child,
-    dir: PathBuf,
-}
-
-impl Demo {
-    fn start(dir: &Path, base: u16, residents: u64) -> Demo {
-        let child = juki()
-            .args(["demo", "--dir", dir.to_str().unwrap(), "--port"])
-            .arg(base.to_string())
-            .args(["--residents", &residents.to_string(), "--seed", "7"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let demo = Demo {
-            child,
-            dir: dir.to_path_buf(),
-        };
-        let deadline = Instant::now() + Duration::from_secs(300);
-        while !dir.join("demo.json").exists() {
-            assert!(Instant::now() < deadline, "demo.json not written in 300 s");
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        demo
-    }
-
-    fn profile(&self, name: &str) -> PathBuf {
-        self.dir.join("profiles").join(format!("{name}.toml"))
-    }
-
-    fn stop(&mut self) -> std::process::ExitStatus {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Some(s) = self.child.try_wait().unwrap() {
-                return s;
-            }
-            assert!(Instant::now() < deadline, "demo did not stop in 60 s");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Demo {
-    fn drop(&mut self) {
-        if self.child.try_wait().ok().flatten().is_none() {
-            self.stop();
-        }
-    }
-}
-
-/// A base port with ten free ports after it.
-fn free_base() -> u16 {
-    let start = 20_000 + (std::process::id() % 2000) as u16 * 10;
-    (0..200)
-        .map(|i| start.wrapping_add(i * 10) % 40_000 + 20_000)
-        .find(|&b| (b..b + 10).all(|p| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok()))
-        .expect("ten free ports")
-}
 
 fn juki_ok(args: &[&str]) -> Output {
     let out = run(args);
@@ -315,7 +252,7 @@ fn the_demo_nation_propagates_and_converges() {
     let err = rt
         .block_on(c.submit(&juki_api::SubmitRequest { changes: vec![] }))
         .unwrap_err();
-    assert_eq!(refusal(&err), "JK-NODE-0112");
+    assert_eq!(refusal(&err), "JK-POL-0102");
 
     certificates_that_do_not_fit_are_refused(&demo, base, &rt);
     // Open connections would hold each node's graceful shutdown for its grace period.

@@ -310,7 +310,7 @@ fn accesses_of(
         let page = juki_audit::read_entries(log.dir(), from, ACCESS_SCAN_PAGE)?;
         for e in &page.entries {
             let entry = &e.stored.entry;
-            if !entry.targets.iter().any(|t| *t == code) {
+            if !entry.targets.contains(&code) {
                 continue;
             }
             if out.len() == juki_api::ACCESSES_MAX {

@@ -4,6 +4,8 @@
 // Test helpers: a failed unwrap fails the test that called it.
 #![allow(clippy::unwrap_used)]
 
+pub mod demo;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};

@@ -1,0 +1,255 @@
+//! Security on the demo nation, as real processes: an agency's identity lookup with a purpose
+//! shows in the resident's disclosure report; clerks are refused what the policy refuses, with
+//! the documented codes; refusals are audited; audit logs verify over the API; and no log or
+//! metric of the run carries a resident's name or code.
+
+// Test helpers: a failed unwrap fails the test that called it.
+#![allow(clippy::unwrap_used)]
+
+mod util;
+
+use juki_client::{ClientError, Profile};
+use std::path::Path;
+use std::process::Output;
+use std::time::Duration;
+use util::demo::{Demo, free_base};
+use util::*;
+
+fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {} / {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+/// Residents of the demo population: (resident code, family name, given name, municipality).
+fn population(dir: &Path) -> Vec<(String, String, String, String)> {
+    let mut r = csv::Reader::from_path(dir.join("population.csv")).unwrap();
+    let h = r.headers().unwrap().clone();
+    let col = |name: &str| h.iter().position(|c| c == name).unwrap();
+    let (code, family, given, lgc) = (
+        col("resident_code"),
+        col("family_name"),
+        col("given_name"),
+        col("local_government_code"),
+    );
+    r.records()
+        .map(|rec| {
+            let rec = rec.unwrap();
+            (
+                rec[code].to_string(),
+                rec[family].to_string(),
+                rec[given].to_string(),
+                rec[lgc].to_string(),
+            )
+        })
+        .collect()
+}
+
+/// `juki identity verify CODE [--purpose P] --profile PROFILE [extra…]`.
+fn identity_verify(code: &str, purpose: Option<&str>, profile: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["identity", "verify", code, "--profile", p(profile)];
+    if let Some(purpose) = purpose {
+        args.extend(["--purpose", purpose]);
+    }
+    args.extend(extra);
+    run(&args)
+}
+
+fn refusal(e: &ClientError) -> String {
+    match e {
+        ClientError::Refused { body, .. } => body.code.clone(),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+#[test]
+fn agency_lookup_shows_in_disclosure_and_refusals_are_documented() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = free_base();
+    let demo = Demo::start_logging(dir.path(), base, 300, "info");
+    let people = population(dir.path());
+    let (code, family, given, _) = people
+        .iter()
+        .find(|(_, _, _, lgc)| lgc == "131148")
+        .cloned()
+        .expect("a resident of 中野区");
+
+    // The national agency verifies the resident's identity at the national node, for pensions.
+    let agency = demo.profile("national-agency");
+    let out = identity_verify(&code, Some("pension"), &agency, &["--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json(&out);
+    assert_eq!(v["resident_code"], code.as_str());
+    assert_eq!(v["purpose_name"], "年金給付");
+    assert_eq!(v["current"]["family_name"], family.as_str());
+    assert!(v["current"].get("household_head").is_none());
+
+    // Without a purpose, or with one the node does not list: refused, exit 1.
+    let out = identity_verify(&code, None, &agency, &[]);
+    assert_refused(&out, 1, "JK-POL-0104");
+    let out = identity_verify(&code, Some("curiosity"), &agency, &[]);
+    assert_refused(&out, 1, "JK-POL-0105");
+    // A clerk may not use the agencies' service; an agency may not read records.
+    let clerk = demo.profile("131148-clerk");
+    let out = identity_verify(&code, Some("pension"), &clerk, &[]);
+    assert_refused(&out, 1, "JK-POL-0101");
+    let out = run(&["record", "get", &code, "--profile", p(&agency)]);
+    assert_refused(&out, 1, "JK-POL-0101");
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    // The agency's service is not served at municipal nodes.
+    let mut agency_at_nakano = Profile::load(&agency).unwrap();
+    agency_at_nakano.url = format!("https://127.0.0.1:{}", base + 4);
+    let c = agency_at_nakano.client(Duration::from_secs(10)).unwrap();
+    let err = rt.block_on(c.identity(&code, Some("pension"))).unwrap_err();
+    assert_eq!(refusal(&err), "JK-POL-0103");
+    drop(c);
+
+    // A clerk of 目黒区 may not record a change for a resident of 中野区 (at 中野区's node).
+    let mut meguro_at_nakano = Profile::load(&demo.profile("131202-clerk")).unwrap();
+    meguro_at_nakano.url = format!("https://127.0.0.1:{}", base + 4);
+    let c = meguro_at_nakano.client(Duration::from_secs(10)).unwrap();
+    let change = juki_api::SubmitRequest {
+        changes: vec![
+            serde_json::from_value(serde_json::json!({
+                "record_id": "SEC-1", "change_kind": "転居", "effective_date": "2026-04-01",
+                "resident_code": code, "family_name": family, "given_name": given,
+                "local_government_code": "131148", "address": "中野一丁目1番1号"
+            }))
+            .unwrap(),
+        ],
+    };
+    let err = rt.block_on(c.submit(&change)).unwrap_err();
+    assert_eq!(refusal(&err), "JK-POL-0102");
+    let err = rt.block_on(c.record(&code)).unwrap_err();
+    assert_eq!(refusal(&err), "JK-POL-0102");
+    drop(c);
+
+    // The resident asks 中野区 what the network holds and who accessed it.
+    let out = run(&["disclose", &code, "--profile", p(&clerk), "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = json(&out);
+    assert_eq!(report["complete"], true, "{report:#}");
+    let tiers = report["tiers"].as_array().unwrap();
+    let names: Vec<_> = tiers.iter().map(|t| t["tier"].as_str().unwrap()).collect();
+    assert_eq!(names, ["municipal", "prefecture", "national"]);
+    for t in tiers {
+        assert_eq!(
+            t["record"]["fields"]["family_name"],
+            family.as_str(),
+            "{t:#}"
+        );
+    }
+    let national = &tiers[2];
+    let lookups: Vec<_> = national["accesses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["function"] == "identity-lookup" && a["result"] == "ok")
+        .collect();
+    assert_eq!(lookups.len(), 1, "{national:#}");
+    assert_eq!(lookups[0]["purpose"], "pension");
+    assert_eq!(lookups[0]["to"], "urn:juki:agency:national:agency");
+    assert!(
+        lookups[0]["node"]
+            .as_str()
+            .unwrap()
+            .starts_with("urn:juki:national:")
+    );
+    // The refused attempts show too, with their codes; the 目黒区 clerk's at 中野区.
+    let at_nakano = tiers[0]["accesses"].as_array().unwrap();
+    assert!(
+        at_nakano
+            .iter()
+            .any(|a| a["to"] == "urn:juki:clerk:131202:clerk" && a["error"] == "JK-POL-0102"),
+        "{at_nakano:#?}"
+    );
+    // The printable report says the same.
+    let out = run(&["disclose", &code, "--profile", p(&clerk)]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("本人確認情報の提供 (identity lookup)"),
+        "{text}"
+    );
+    assert!(text.contains("urn:juki:agency:national:agency"), "{text}");
+    // Another municipality's clerk may not produce it.
+    let out = run(&[
+        "disclose",
+        &code,
+        "--profile",
+        p(&demo.profile("131202-clerk")),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+
+    // Each node's audit log verifies while it runs, for those the policy allows.
+    for who in ["national-auditor", "national-operator", "131148-admin"] {
+        let out = run(&["audit", "verify", "--profile", p(&demo.profile(who))]);
+        assert!(
+            out.status.success(),
+            "{who}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+    let out = run(&["audit", "verify", "--profile", p(&clerk)]);
+    assert_refused(&out, 1, "JK-POL-0101");
+
+    // No log line or metric of the run names a resident: neither codes nor names.
+    let mut texts = Vec::new();
+    for node in std::fs::read_dir(dir.path().join("nodes")).unwrap() {
+        let log = node.unwrap().path().join("node.log");
+        texts.push((
+            log.display().to_string(),
+            std::fs::read_to_string(&log).unwrap(),
+        ));
+    }
+    for port in base..base + 10 {
+        let profile = Profile::load(&demo.profile("national-operator")).unwrap();
+        let ca = std::fs::read(&profile.ca).unwrap();
+        let c = juki_client::Client::new(
+            &format!("https://127.0.0.1:{port}"),
+            &ca,
+            Duration::from_secs(10),
+        )
+        .unwrap();
+        texts.push((
+            format!("metrics :{port}"),
+            rt.block_on(c.metrics()).unwrap(),
+        ));
+    }
+    assert!(
+        texts.iter().any(|(_, t)| t.contains("request")),
+        "logs are at info level"
+    );
+    for (what, text) in &texts {
+        for (code, family, given, _) in &people {
+            assert!(
+                !text.contains(code.as_str()),
+                "{what} names resident code {code}"
+            );
+            let full = format!("{family}{given}");
+            assert!(!text.contains(&full), "{what} names {full}");
+        }
+    }
+    drop(rt);
+    drop(demo);
+}
