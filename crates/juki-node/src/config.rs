@@ -91,7 +91,7 @@ struct RawConfig {
     #[serde(default)]
     audit: AuditSettings,
     /// Identity-verification purpose codes this node accepts, with their names.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     purposes: std::collections::BTreeMap<String, String>,
 }
 

@@ -413,7 +413,7 @@ mod tests {
     fn cases(actor: Actor) -> (Subject, Vec<Jurisdiction>, Vec<Jurisdiction>) {
         let subject = |role, jurisdiction| Subject { role, jurisdiction };
         match actor {
-            // 中野区; 目黒区 and a municipality of another prefecture are outside.
+            // 中野区; 練馬区 and a municipality of another prefecture are outside.
             Actor::MunicipalClerk => (
                 subject(Role::Clerk, local("131148")),
                 vec![local("131148")],

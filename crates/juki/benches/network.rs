@@ -548,10 +548,9 @@ async fn propagation(chain: &Chain, changes: Arc<Vec<ChangeInput>>, range: Range
     );
 }
 
-/// Benchmark 3: lookups by code over mutual TLS (HTTP/2, one connection, closed loop) at a
-/// standalone node of `residents` residents, beside the same lookup in this process: the
-/// store's `record` (record + history) and a plain SQL point query on the same file.
-fn lookup(dir: &Path, residents: u64) {
+/// A standalone 中野区 node of `residents` synthetic residents, loaded and stopped: its data
+/// directory and the residents' codes.
+fn lookup_node(dir: &Path, residents: u64) -> (PathBuf, Vec<String>) {
     std::fs::create_dir_all(dir).unwrap();
     let csv = dir.join("population.csv");
     let data = dir.join(CS);
@@ -589,7 +588,14 @@ fn lookup(dir: &Path, residents: u64) {
         "3. lookup: {residents} residents of 中野区 (juki synth {synth_s:.1} s, juki load {load_s:.1} s), store {:.0} MB",
         std::fs::metadata(data.join("store.db")).unwrap().len() as f64 / 1e6
     );
+    (data, codes)
+}
 
+/// Benchmark 3: lookups by code over mutual TLS (HTTP/2, one connection, closed loop) at a
+/// standalone node of `residents` residents, beside the same lookup in this process: the
+/// store's `record` (record + history) and a plain SQL point query on the same file.
+fn lookup(dir: &Path, residents: u64) {
+    let (data, codes) = lookup_node(dir, residents);
     let mut node = Serve::start("lookup node", &data, Some("127.0.0.1:0"));
     let mut profile = juki_client::Profile::load(&data.join("profiles/clerk.toml")).unwrap();
     profile.url = node.url.clone();
@@ -717,6 +723,98 @@ fn lookup(dir: &Path, residents: u64) {
         ratio(&tls_lat, &store_lat, 0.99),
         rss as f64 / 1024.0,
         hwm as f64 / 1024.0
+    );
+}
+
+/// Benchmark 5: lookup latency with the audit log on and off, side by side: two copies of the
+/// same loaded node, one with `[audit] enabled = false`, served at once and asked the same
+/// codes in alternating rounds (which goes first alternates too), each lookup over mutual TLS
+/// on its own connection per node.
+fn audit_overhead(dir: &Path, residents: u64) {
+    let (on_data, codes) = lookup_node(dir, residents);
+    let off_data = dir.join("audit-off");
+    let status = Command::new("cp")
+        .args(["-a", p(&on_data), p(&off_data)])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let cfg = off_data.join("juki.toml");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    assert!(text.contains("[audit]\nenabled = true"), "{text}");
+    std::fs::write(
+        &cfg,
+        text.replace("[audit]\nenabled = true", "[audit]\nenabled = false"),
+    )
+    .unwrap();
+    let mut on = Serve::start("audit on", &on_data, Some("127.0.0.1:0"));
+    let mut off = Serve::start("audit off", &off_data, Some("127.0.0.1:0"));
+    let client_of = |data: &Path, url: &str| {
+        let mut profile = juki_client::Profile::load(&data.join("profiles/clerk.toml")).unwrap();
+        profile.url = url.to_string();
+        profile.client(CLIENT_TIMEOUT).unwrap()
+    };
+    let (c_on, c_off) = (client_of(&on_data, &on.url), client_of(&off_data, &off.url));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let get = |c: &Client, code: &str| {
+        let t = Instant::now();
+        let r = rt.block_on(c.record(code)).unwrap();
+        assert_eq!(r.resident_code, code);
+        t.elapsed()
+    };
+    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+    for _ in 0..LOOKUP_WARMUP {
+        let code = &codes[rng.below(codes.len())];
+        get(&c_on, code);
+        get(&c_off, code);
+    }
+    let (mut lat_on, mut lat_off) = (Vec::new(), Vec::new());
+    let per_round = LOOKUPS / LOOKUP_ROUNDS;
+    for round in 0..LOOKUP_ROUNDS {
+        let codes: Vec<&String> = (0..per_round)
+            .map(|_| &codes[rng.below(codes.len())])
+            .collect();
+        let run = |c: &Client, out: &mut Vec<Duration>| {
+            for code in &codes {
+                out.push(get(c, code));
+            }
+        };
+        if round % 2 == 0 {
+            run(&c_on, &mut lat_on);
+            run(&c_off, &mut lat_off);
+        } else {
+            run(&c_off, &mut lat_off);
+            run(&c_on, &mut lat_on);
+        }
+    }
+    let metrics = rt.block_on(c_on.metrics()).unwrap();
+    drop((c_on, c_off));
+    on.stop();
+    off.stop();
+    lat_on.sort();
+    lat_off.sort();
+    let written: u64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("juki_audit_written "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    println!(
+        "5. GET /v1/records/{{code}} over mutual TLS at {residents} residents, audit log OFF: {}",
+        summary(&mut lat_off, us, "µs")
+    );
+    println!(
+        "5. the same lookups, audit log ON (one entry per lookup, {written} written): {}",
+        summary(&mut lat_on, us, "µs")
+    );
+    let added = |q: f64| {
+        (percentile(&lat_on, q).as_secs_f64() / percentile(&lat_off, q).as_secs_f64() - 1.0) * 100.0
+    };
+    println!(
+        "5. added by auditing: p50 {:+.1}%, p99 {:+.1}% (target: p99 under +20%)",
+        added(0.5),
+        added(0.99)
     );
 }
 
@@ -1199,8 +1297,8 @@ fn main() {
     let part = |name: &str| only.as_deref().is_none_or(|o| o == name);
     if let Some(o) = &only {
         assert!(
-            ["propagation", "lookup", "overload"].contains(&o.as_str()),
-            "JUKI_BENCH_ONLY={o}: expected propagation, lookup or overload"
+            ["propagation", "lookup", "overload", "audit"].contains(&o.as_str()),
+            "JUKI_BENCH_ONLY={o}: expected propagation, lookup, overload or audit"
         );
     }
     let changes_n = env_u64("JUKI_BENCH_CHANGES", 50_000) as usize;
@@ -1282,6 +1380,9 @@ fn main() {
     }
     if part("lookup") {
         lookup(&tmp.path().join("lookup"), residents);
+    }
+    if part("audit") {
+        audit_overhead(&tmp.path().join("audit"), residents);
     }
     println!("# load average at the end {}", load_average());
 }

@@ -120,7 +120,7 @@ fn agency_lookup_shows_in_disclosure_and_refusals_are_documented() {
     assert_eq!(refusal(&err), "JK-POL-0103");
     drop(c);
 
-    // A clerk of 目黒区 may not record a change for a resident of 中野区 (at 中野区's node).
+    // A clerk of 練馬区 may not record a change for a resident of 中野区 (at 中野区's node).
     let mut meguro_at_nakano = Profile::load(&demo.profile("131202-clerk")).unwrap();
     meguro_at_nakano.url = format!("https://127.0.0.1:{}", base + 4);
     let c = meguro_at_nakano.client(Duration::from_secs(10)).unwrap();
@@ -175,7 +175,7 @@ fn agency_lookup_shows_in_disclosure_and_refusals_are_documented() {
             .unwrap()
             .starts_with("urn:juki:national:")
     );
-    // The refused attempts show too, with their codes; the 目黒区 clerk's at 中野区.
+    // The refused attempts show too, with their codes; the 練馬区 clerk's at 中野区.
     let at_nakano = tiers[0]["accesses"].as_array().unwrap();
     assert!(
         at_nakano

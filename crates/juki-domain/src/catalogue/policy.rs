@@ -16,7 +16,7 @@ pub static POLICY_JURISDICTION: ErrorDef = ErrorDef {
     class: Forbidden,
     message_ja: "管轄外の住民・ノードに対する操作はできません",
     message_en: "The target is outside the caller's jurisdiction",
-    cause: "The role may do this action, but only within its own jurisdiction, and the resident or node concerned belongs to another local government (e.g. a clerk of 目黒区 changing a resident of 中野区).",
+    cause: "The role may do this action, but only within its own jurisdiction, and the resident or node concerned belongs to another local government (e.g. a clerk of 練馬区 changing a resident of 中野区).",
     remedy: "Ask the local government the resident or node belongs to, or use a profile of that jurisdiction.",
 };
 pub static POLICY_TIER: ErrorDef = ErrorDef {

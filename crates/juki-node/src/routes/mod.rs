@@ -168,6 +168,10 @@ async fn metrics(State(node): State<AppState>) -> Response {
             .codes_available
             .set(stats.codes_available as i64);
     }
+    if let Some(log) = &node.audit {
+        node.metrics.audit_written.set(log.written() as i64);
+        node.metrics.audit_queue_depth.set(log.depth() as i64);
+    }
     (
         [(
             header::CONTENT_TYPE,
