@@ -1,6 +1,7 @@
 //! The node's audit log (docs/audit.md): opened at `DATA/audit` with the node's own key, and
 //! purged of entries past retention once a day.
 
+use crate::access_index::AccessIndex;
 use crate::clock::Clock;
 use crate::config::NodeConfig;
 use crate::server::Node;
@@ -11,8 +12,8 @@ use std::time::Duration;
 
 const DAY_MS: i64 = 86_400_000;
 
-/// Opens the node's audit log, or None when `[audit] enabled = false`.
-pub fn open(config: &NodeConfig, clock: Arc<dyn Clock>) -> Result<Option<AuditLog>> {
+/// Opens the node's audit log and its access index, or None when `[audit] enabled = false`.
+pub fn open(config: &NodeConfig, clock: Arc<dyn Clock>) -> Result<Option<(AuditLog, AccessIndex)>> {
     if !config.audit.enabled {
         tracing::warn!(
             "the audit log is disabled ([audit] enabled = false): accesses are not recorded"
@@ -29,7 +30,8 @@ pub fn open(config: &NodeConfig, clock: Arc<dyn Clock>) -> Result<Option<AuditLo
     let dir = config.data_dir.join(juki_audit::AUDIT_DIR);
     let log = AuditLog::open(&dir, signer, options)
         .with_context(|| format!("opening the audit log {}", dir.display()))?;
-    Ok(Some(log))
+    let index = AccessIndex::open(&config.data_dir.join(crate::access_index::INDEX_FILE))?;
+    Ok(Some((log, index)))
 }
 
 /// How often the node purges entries past retention.
@@ -50,6 +52,37 @@ pub(crate) async fn keep_retention(node: Arc<Node>, stop: Arc<tokio::sync::Notif
     }
 }
 
+/// How often the access index reads what the log wrote since.
+const INDEX_EVERY: Duration = Duration::from_secs(1);
+
+/// Keeps the access index up to date with the audit log.
+pub(crate) async fn keep_index(node: Arc<Node>, stop: Arc<tokio::sync::Notify>) {
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(INDEX_EVERY) => {}
+            () = stop.notified() => return,
+        }
+        let n = node.clone();
+        let done = tokio::task::spawn_blocking(move || index_now(&n, false)).await;
+        if let Ok(Err(e)) = done {
+            tracing::error!(error = %e, "updating the access index");
+        }
+    }
+}
+
+/// Brings the access index up to the log's head; with `flush`, first writes what the log holds
+/// queued, so that an access accepted a moment ago is indexed too.
+pub fn index_now(node: &Node, flush: bool) -> Result<()> {
+    let (Some(log), Some(index)) = (&node.audit, &node.access_index) else {
+        return Ok(());
+    };
+    if flush {
+        log.flush()?;
+    }
+    index.catch_up(log.dir())?;
+    Ok(())
+}
+
 /// One purge, as the node itself.
 pub fn purge_now(node: &Node) -> Result<Option<juki_audit::Purged>> {
     let Some(log) = &node.audit else {
@@ -62,5 +95,10 @@ pub fn purge_now(node: &Node) -> Result<Option<juki_audit::Purged>> {
         node.node_uri.as_str(),
         juki_audit::Action::AuditPurge,
     );
-    Ok(Some(log.purge(entry)?))
+    let purged = log.purge(entry)?;
+    if let Some(index) = &node.access_index {
+        let before = node.clock.now_ms() - i64::from(node.config.audit.retention_days) * DAY_MS;
+        index.forget_before(before)?;
+    }
+    Ok(Some(purged))
 }

@@ -2,6 +2,7 @@
 //! metrics. This is the only crate that knows HTTP; it turns requests into calls on the
 //! domain and the store, and their errors into the one error shape (FORMATS §5).
 
+pub mod access_index;
 pub mod audit;
 pub mod caller;
 pub mod clock;

@@ -353,7 +353,7 @@ mod tests {
         // clerk, m-admin, p-admin, operator, helpdesk, auditor, agency
         (
             "read-record",
-            ["own", "own", "own", "-", "-", "-", "-"],
+            ["own", "own", "own", "any", "-", "-", "-"],
             &["m", "p", "n"],
         ),
         (

@@ -45,6 +45,8 @@ pub struct Node {
     pub(crate) link: Mutex<LinkState>,
     /// The audit log (None only when `[audit] enabled = false`, for benchmarks).
     pub audit: Option<juki_audit::AuditLog>,
+    /// Accesses by resident, derived from the audit log (for disclosure reports).
+    pub access_index: Option<Arc<crate::access_index::AccessIndex>>,
     /// This node's identity URI, as audit entries name it.
     pub(crate) node_uri: String,
 }
@@ -65,6 +67,7 @@ impl Node {
             pool_low: Notify::new(),
             link: Mutex::new(LinkState::default()),
             audit: None,
+            access_index: None,
             node_uri: String::new(),
         }
         .named()
@@ -82,9 +85,14 @@ impl Node {
         self
     }
 
-    /// The node with its audit log.
-    pub fn with_audit(mut self, log: juki_audit::AuditLog) -> Node {
+    /// The node with its audit log and the access index derived from it.
+    pub fn with_audit(
+        mut self,
+        log: juki_audit::AuditLog,
+        index: crate::access_index::AccessIndex,
+    ) -> Node {
         self.audit = Some(log);
+        self.access_index = Some(Arc::new(index));
         self
     }
 
@@ -218,6 +226,10 @@ pub async fn serve(
     }
     if node.audit.is_some() {
         links.push(tokio::spawn(crate::audit::keep_retention(
+            node.clone(),
+            stop_links.clone(),
+        )));
+        links.push(tokio::spawn(crate::audit::keep_index(
             node.clone(),
             stop_links.clone(),
         )));

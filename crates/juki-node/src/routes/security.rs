@@ -23,7 +23,6 @@ use juki_domain::{ResidentCode, StoredResident};
 use juki_pki::Jurisdiction;
 use serde::Deserialize;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
@@ -142,7 +141,7 @@ async fn disclosure(
     let complete = tiers.iter().all(|t| t.error.is_none()) && tiers.len() == expected_tiers(&node);
     Ok(axum::Json(DisclosureReport {
         resident_code: targets[0].clone(),
-        produced_at: rfc3339(node.clock.now_ms()),
+        produced_at: crate::access_index::rfc3339(node.clock.now_ms()),
         produced_by: node.node_uri.clone(),
         requested_by: caller.identity.uri(),
         complete,
@@ -287,63 +286,15 @@ async fn own_part(
     })
 }
 
-/// How long one disclosure may spend reading the audit log.
-const ACCESS_SCAN_BUDGET: Duration = Duration::from_secs(20);
-const ACCESS_SCAN_PAGE: usize = 10_000;
-
-/// The accesses to `code` this node's audit log holds, oldest first; true when the list was
-/// cut (more than [`juki_api::ACCESSES_MAX`], or the scan ran out of time).
-fn accesses_of(
-    node: &Node,
-    code: ResidentCode,
-) -> Result<(Vec<Access>, bool), juki_audit::AuditError> {
-    let Some(log) = &node.audit else {
+/// The accesses to `code` this node's audit log holds, oldest first, from the access index
+/// brought up to the log's head first; true when there are more than
+/// [`juki_api::ACCESSES_MAX`].
+fn accesses_of(node: &Node, code: ResidentCode) -> anyhow::Result<(Vec<Access>, bool)> {
+    let Some(index) = &node.access_index else {
         return Ok((vec![], false));
     };
-    // What was accepted a moment ago must show.
-    log.flush()?;
-    let code = code.to_string();
-    let started = Instant::now();
-    let mut out = Vec::new();
-    let mut from = 1;
-    loop {
-        let page = juki_audit::read_entries(log.dir(), from, ACCESS_SCAN_PAGE)?;
-        for e in &page.entries {
-            let entry = &e.stored.entry;
-            if !entry.targets.contains(&code) {
-                continue;
-            }
-            if out.len() == juki_api::ACCESSES_MAX {
-                return Ok((out, true));
-            }
-            let (result, error) = match &entry.result {
-                Outcome::Ok => ("ok", None),
-                Outcome::Denied(c) => ("denied", Some(c.clone())),
-                Outcome::Failed(c) => ("failed", Some(c.clone())),
-            };
-            out.push(Access {
-                time: rfc3339(entry.time_ms),
-                node: entry.node.clone(),
-                function: entry.action.to_string(),
-                purpose: entry.purpose.clone(),
-                to: entry.actor.clone(),
-                role: entry.role.clone(),
-                result: result.into(),
-                error,
-            });
-        }
-        match page.next_seq {
-            Some(next) if started.elapsed() < ACCESS_SCAN_BUDGET => from = next,
-            Some(_) => return Ok((out, true)),
-            None => return Ok((out, false)),
-        }
-    }
-}
-
-fn rfc3339(ms: i64) -> String {
-    jiff::Timestamp::from_millisecond(ms)
-        .map(|t| t.to_string())
-        .unwrap_or_default()
+    crate::audit::index_now(node, true)?;
+    index.accesses(code, juki_api::ACCESSES_MAX)
 }
 
 /// `GET /v1/audit/verify`: verifies this node's audit log as `juki audit verify --data` would,

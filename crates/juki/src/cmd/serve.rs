@@ -54,8 +54,8 @@ pub fn run(a: Args) -> Result<u8> {
             let clock: Arc<dyn juki_node::Clock> = Arc::new(SystemClock);
             let audit = juki_node::audit::open(&config, clock.clone())?;
             let mut node = Node::new(config, Arc::new(store), clock);
-            if let Some(log) = audit {
-                node = node.with_audit(log);
+            if let Some((log, index)) = audit {
+                node = node.with_audit(log, index);
             }
             if let Some(p) = parent {
                 node = node.with_parent(p);
