@@ -2,11 +2,13 @@
 //! metrics. This is the only crate that knows HTTP; it turns requests into calls on the
 //! domain and the store, and their errors into the one error shape (FORMATS §5).
 
+pub mod approvals;
 pub mod audit;
 pub mod caller;
 pub mod clock;
 pub mod config;
 mod error;
+pub mod hours;
 pub mod link;
 mod metrics;
 pub mod policy;

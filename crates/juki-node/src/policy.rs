@@ -328,10 +328,11 @@ pub fn markdown() -> String {
         s.push_str(&format!(" {} |\n", tiers.join(", ")));
     }
     s.push_str(
-        "\nTwo-person approval: `stop-node` during operating hours (weekdays 9:00–17:00 \
-         Asia/Tokyo) and `revoke-certificate` always are created as requests; a second person \
-         whom this table allows the same action on the same target approves them, never the \
-         requester (`JK-POL-0106`).\n\n\
+        "\nTwo-person approval (docs/approvals.md): `stop-node` during operating hours \
+         (`[hours]` in juki.toml; by default weekdays 9:00–17:00 Asia/Tokyo) and \
+         `revoke-certificate` always are created as requests; a second person whom this table \
+         allows the same action on the same target approves them, never the requester \
+         (`JK-POL-0106`).\n\n\
          Identity lookups need a purpose code from the node's configured list (`JK-POL-0104` \
          when missing, `JK-POL-0105` when not listed).\n",
     );

@@ -45,6 +45,12 @@ enum Command {
     Audit(cmd::audit::Args),
     /// The authorisation policy: who may do what, where (docs/policy.md).
     Policy(cmd::policy::Args),
+    /// Stop a node (`node stop`): within operating hours a second person approves.
+    Node(cmd::node::Args),
+    /// Certificates through the national node (`cert revoke SERIAL`), approved by a second operator.
+    Cert(cmd::cert::Args),
+    /// Two-person approval requests: list, show, approve, reject (docs/approvals.md).
+    Approve(cmd::approve::Args),
 }
 
 fn main() -> ExitCode {
@@ -74,6 +80,9 @@ fn main() -> ExitCode {
         Command::Ca(a) => cmd::ca::run(a),
         Command::Audit(a) => cmd::audit::run(a),
         Command::Policy(a) => cmd::policy::run(a),
+        Command::Node(a) => cmd::node::run(a),
+        Command::Cert(a) => cmd::cert::run(a),
+        Command::Approve(a) => cmd::approve::run(a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

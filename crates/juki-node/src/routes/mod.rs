@@ -30,6 +30,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+mod approvals;
+
 type AppState = Arc<Node>;
 
 pub fn router(node: Arc<Node>) -> Router {
@@ -40,6 +42,7 @@ pub fn router(node: Arc<Node>) -> Router {
         .route("/v1/status", get(status))
         .route("/v1/link/forward", post(link_forward))
         .route("/v1/link/code-pools", post(link_code_pools))
+        .merge(approvals::routes())
         .route_layer(middleware::from_fn_with_state(node.clone(), admit));
     Router::new()
         .route("/healthz", get(healthz))

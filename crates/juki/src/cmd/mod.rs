@@ -1,13 +1,16 @@
 //! One module per subcommand.
 
+pub mod approve;
 pub mod audit;
 pub mod ca;
+pub mod cert;
 pub mod change;
 pub mod demo;
 pub mod errors;
 pub mod init;
 pub mod lgc;
 pub mod load;
+pub mod node;
 pub mod policy;
 pub mod record;
 pub mod remote;
