@@ -2,12 +2,14 @@
 //! FORMATS §5. Domain and store values are converted here, at the edge; nothing else in juki
 //! knows these shapes.
 
+mod approval;
 mod change;
 mod error;
 mod link;
 mod record;
 mod security;
 
+pub use approval::*;
 pub use change::*;
 pub use error::*;
 pub use link::*;

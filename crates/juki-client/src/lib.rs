@@ -281,4 +281,70 @@ impl Client {
         let resp = self.send(reqwest::Method::GET, "/metrics", |r| r).await?;
         resp.text().await.map_err(Self::transport)
     }
+
+    async fn post_json<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &juki_api::ReasonBody,
+    ) -> Result<T, ClientError> {
+        let resp = self
+            .send(reqwest::Method::POST, path, |r| r.json(body))
+            .await?;
+        Self::decode(resp).await
+    }
+
+    /// Asks this node to stop: at once outside its operating hours, else as a request for
+    /// approval (docs/approvals.md).
+    pub async fn stop_node(
+        &self,
+        body: &juki_api::ReasonBody,
+    ) -> Result<juki_api::OperationAnswer, ClientError> {
+        self.post_json("/v1/node/stop", body).await
+    }
+
+    /// Asks the national node to revoke the certificate `serial` (a request for approval).
+    pub async fn revoke_certificate(
+        &self,
+        serial: &str,
+        body: &juki_api::ReasonBody,
+    ) -> Result<juki_api::OperationAnswer, ClientError> {
+        self.post_json(&format!("/v1/certificates/{serial}/revoke"), body)
+            .await
+    }
+
+    /// Pending and recent approval requests held by this node.
+    pub async fn approvals(&self) -> Result<juki_api::ApprovalList, ClientError> {
+        let resp = self
+            .send(reqwest::Method::GET, "/v1/approvals", |r| r)
+            .await?;
+        Self::decode(resp).await
+    }
+
+    /// One approval request.
+    pub async fn approval(&self, id: &str) -> Result<juki_api::Approval, ClientError> {
+        let resp = self
+            .send(reqwest::Method::GET, &format!("/v1/approvals/{id}"), |r| r)
+            .await?;
+        Self::decode(resp).await
+    }
+
+    /// Approves request `id`; the answer is the request once carried out.
+    pub async fn approve(
+        &self,
+        id: &str,
+        body: &juki_api::ReasonBody,
+    ) -> Result<juki_api::Approval, ClientError> {
+        self.post_json(&format!("/v1/approvals/{id}/approve"), body)
+            .await
+    }
+
+    /// Rejects (or, as its requester, withdraws) request `id`.
+    pub async fn reject(
+        &self,
+        id: &str,
+        body: &juki_api::ReasonBody,
+    ) -> Result<juki_api::Approval, ClientError> {
+        self.post_json(&format!("/v1/approvals/{id}/reject"), body)
+            .await
+    }
 }

@@ -190,7 +190,8 @@ mod tests {
         .unwrap();
         let mut ca = juki_pki::Ca::init(&dir.join("ca"), 30).unwrap();
         let (cert, key) = (dir.join("node.pem"), dir.join("node.key"));
-        ca.issue(&id, &["localhost".to_string()], 30, &cert, &key).unwrap();
+        ca.issue(&id, &["localhost".to_string()], 30, &cert, &key)
+            .unwrap();
         juki_audit::Signer::from_files(&key, &cert).unwrap()
     }
 

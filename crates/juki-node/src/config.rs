@@ -93,6 +93,20 @@ struct RawConfig {
     /// Identity-verification purpose codes this node accepts, with their names.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     purposes: std::collections::BTreeMap<String, String>,
+    /// When stopping this node needs a second person's approval.
+    #[serde(default)]
+    hours: crate::hours::HoursSettings,
+    /// The network CA, at the national node only: it revokes certificates once approved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ca: Option<CaSettings>,
+}
+
+/// `[ca]`: the network CA's directory (docs/approvals.md), at the national node.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaSettings {
+    /// Absolute, or relative to the data directory.
+    pub dir: PathBuf,
 }
 
 /// The audit log (docs/audit.md): `[audit]` in juki.toml.
@@ -138,6 +152,10 @@ pub struct NodeConfig {
     pub audit: AuditSettings,
     /// Identity-verification purposes accepted here: code → name (年金給付).
     pub purposes: std::collections::BTreeMap<String, String>,
+    /// Operating hours: stopping the node within them needs approval.
+    pub hours: crate::hours::OperatingHours,
+    /// The network CA's directory (national node only), as an absolute path.
+    pub ca_dir: Option<PathBuf>,
 }
 
 /// A configuration error with its catalogue entry.
@@ -209,7 +227,18 @@ impl NodeConfig {
             tls,
             audit,
             purposes,
+            hours,
+            ca,
         } = raw;
+        let hours = crate::hours::OperatingHours::from_settings(&hours)
+            .map_err(|e| cfg_err(&CFG_INVALID, e))?;
+        if ca.is_some() && role != Role::National {
+            return Err(cfg_err(
+                &CFG_INVALID,
+                "ca.dir: only the national node revokes certificates; remove [ca]",
+            ));
+        }
+        let ca_dir = ca.map(|c| data_dir.join(c.dir));
         if !(1..=36_500).contains(&audit.retention_days) {
             return Err(cfg_err(
                 &CFG_INVALID,
@@ -312,6 +341,8 @@ impl NodeConfig {
             tls,
             audit,
             purposes,
+            hours,
+            ca_dir,
         })
     }
 
@@ -436,6 +467,8 @@ pub fn init(opts: &InitOptions) -> Result<NodeConfig> {
             Role::Municipal => Default::default(),
             Role::Prefecture | Role::National => default_purposes(),
         },
+        hours: crate::hours::HoursSettings::default(),
+        ca: None,
     };
     let mut raw = raw;
     let config = NodeConfig::validate(&opts.data_dir, raw.clone())?;
@@ -456,6 +489,15 @@ pub fn init(opts: &InitOptions) -> Result<NodeConfig> {
         true => "ca/crl.pem".into(),
         false => std::fs::canonicalize(ca.crl_path()).context("locating the CA's CRL")?,
     });
+    if config.role == Role::National {
+        // The national node revokes certificates once a second operator approves.
+        raw.ca = Some(CaSettings {
+            dir: match standalone {
+                true => "ca".into(),
+                false => std::fs::canonicalize(ca.dir()).context("locating the CA's directory")?,
+            },
+        });
+    }
     if standalone {
         // A standalone node is its own little network: its operator gets a profile.
         let who = standalone_operator(config.role);

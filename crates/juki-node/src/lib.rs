@@ -3,11 +3,13 @@
 //! domain and the store, and their errors into the one error shape (FORMATS §5).
 
 pub mod access_index;
+pub mod approvals;
 pub mod audit;
 pub mod caller;
 pub mod clock;
 pub mod config;
 mod error;
+pub mod hours;
 pub mod link;
 mod metrics;
 pub mod policy;

@@ -213,9 +213,13 @@ pub fn scope(actor: Actor, action: Action) -> Scope {
         (NationalOperator, A::ReadRecord) => Any,
         (MunicipalClerk | MunicipalAdmin, A::Change | A::Disclose) => Own,
         (Agency, A::IdentityLookup) => Any,
-        // Status carries no personal data.
-        (MunicipalClerk | MunicipalAdmin | PrefecturalAdmin, A::ReadStatus) => Own,
-        (NationalOperator | Helpdesk | Auditor, A::ReadStatus) => Any,
+        // Status carries no personal data: every operating person may see how any node
+        // stands (a clerk whose prefecture is unreachable asks it directly).
+        (
+            MunicipalClerk | MunicipalAdmin | PrefecturalAdmin | NationalOperator | Helpdesk
+            | Auditor,
+            A::ReadStatus,
+        ) => Any,
         (MunicipalAdmin | PrefecturalAdmin, A::VerifyAudit) => Own,
         (NationalOperator | Auditor, A::VerifyAudit) => Any,
         (Auditor, A::ReadAudit) => Any,
@@ -332,10 +336,11 @@ pub fn markdown() -> String {
         s.push_str(&format!(" {} |\n", tiers.join(", ")));
     }
     s.push_str(
-        "\nTwo-person approval: `stop-node` during operating hours (weekdays 9:00–17:00 \
-         Asia/Tokyo) and `revoke-certificate` always are created as requests; a second person \
-         whom this table allows the same action on the same target approves them, never the \
-         requester (`JK-POL-0106`).\n\n\
+        "\nTwo-person approval (docs/approvals.md): `stop-node` during operating hours \
+         (`[hours]` in juki.toml; by default weekdays 9:00–17:00 Asia/Tokyo) and \
+         `revoke-certificate` always are created as requests; a second person whom this table \
+         allows the same action on the same target approves them, never the requester \
+         (`JK-POL-0106`).\n\n\
          Identity lookups need a purpose code from the node's configured list (`JK-POL-0104` \
          when missing, `JK-POL-0105` when not listed).\n",
     );
@@ -374,7 +379,7 @@ mod tests {
         ),
         (
             "read-status",
-            ["own", "own", "own", "any", "any", "any", "-"],
+            ["any", "any", "any", "any", "any", "any", "-"],
             &["m", "p", "n"],
         ),
         (

@@ -49,6 +49,10 @@ pub struct Node {
     pub access_index: Option<Arc<crate::access_index::AccessIndex>>,
     /// This node's identity URI, as audit entries name it.
     pub(crate) node_uri: String,
+    /// Approval requests and the operations they run (None: not opened, as in some tests).
+    pub approvals: Option<Arc<crate::approvals::Approvals>>,
+    /// Set when the node is asked to stop (`Node::request_stop`); `serve` waits on it.
+    pub(crate) stop: tokio::sync::watch::Sender<bool>,
 }
 
 impl Node {
@@ -69,6 +73,8 @@ impl Node {
             audit: None,
             access_index: None,
             node_uri: String::new(),
+            approvals: None,
+            stop: tokio::sync::watch::Sender::new(false),
         }
         .named()
     }
@@ -93,6 +99,12 @@ impl Node {
     ) -> Node {
         self.audit = Some(log);
         self.access_index = Some(Arc::new(index));
+        self
+    }
+
+    /// The node with its record of approval requests (DATA/approvals.db).
+    pub fn with_approvals(mut self, store: juki_approvals::ApprovalStore) -> Node {
+        self.approvals = Some(Arc::new(crate::approvals::Approvals::new(store)));
         self
     }
 
@@ -195,13 +207,21 @@ async fn linger(mut tcp: tokio::net::TcpStream) {
     let _ = tokio::time::timeout(LINGER, drain).await;
 }
 
-/// Serves `node` on `listener` until `shutdown` completes, then stops accepting, lets the
-/// requests in progress finish (up to `shutdown_grace_ms`) and returns.
+/// Serves `node` on `listener` until `shutdown` completes or the node is asked to stop
+/// (`Node::request_stop`), then stops accepting, lets the requests in progress finish (up to
+/// `shutdown_grace_ms`) and returns.
 pub async fn serve(
     node: Arc<Node>,
     listener: TcpListener,
     shutdown: impl Future<Output = ()>,
 ) -> Result<()> {
+    let stop_node = node.clone();
+    let shutdown = async move {
+        tokio::select! {
+            () = shutdown => {}
+            () = stop_node.stopping() => tracing::info!("stop requested"),
+        }
+    };
     let limits = node.config.limits.clone();
     let tls = juki_pki::server_config(&node.config.node_tls())
         .context("loading the node's TLS certificate")?;

@@ -49,6 +49,12 @@ enum Command {
     Disclose(cmd::disclose::Args),
     /// The authorisation policy: who may do what, where (docs/policy.md).
     Policy(cmd::policy::Args),
+    /// Stop a node (`node stop`): within operating hours a second person approves.
+    Node(cmd::node::Args),
+    /// Certificates through the national node (`cert revoke SERIAL`), approved by a second operator.
+    Cert(cmd::cert::Args),
+    /// Two-person approval requests: list, show, approve, reject (docs/approvals.md).
+    Approve(cmd::approve::Args),
 }
 
 fn main() -> ExitCode {
@@ -80,6 +86,9 @@ fn main() -> ExitCode {
         Command::Policy(a) => cmd::policy::run(a),
         Command::Identity(a) => cmd::identity::run(a),
         Command::Disclose(a) => cmd::disclose::run(a),
+        Command::Node(a) => cmd::node::run(a),
+        Command::Cert(a) => cmd::cert::run(a),
+        Command::Approve(a) => cmd::approve::run(a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

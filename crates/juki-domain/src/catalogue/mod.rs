@@ -4,6 +4,7 @@
 //! [`all`] gathers them, `docs/error-codes.md` is generated from it (`juki errors --markdown`)
 //! and a test keeps the two equal. A code, once published, never changes meaning.
 
+mod approval;
 mod audit;
 mod code;
 mod date;
@@ -17,6 +18,7 @@ mod store;
 mod synth;
 mod tls;
 
+pub use approval::*;
 pub use audit::*;
 pub use code::*;
 pub use date::*;
@@ -101,6 +103,7 @@ impl std::fmt::Display for ErrorDef {
 /// Every error juki can report, in code order.
 pub fn all() -> Vec<&'static ErrorDef> {
     let mut v: Vec<&'static ErrorDef> = [
+        approval::DEFS,
         audit::DEFS,
         code::DEFS,
         date::DEFS,

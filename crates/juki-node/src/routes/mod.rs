@@ -33,6 +33,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+mod approvals;
 mod security;
 
 type AppState = Arc<Node>;
@@ -46,6 +47,7 @@ pub fn router(node: Arc<Node>) -> Router {
         .route("/v1/link/forward", post(link_forward))
         .route("/v1/link/code-pools", post(link_code_pools))
         .merge(security::routes())
+        .merge(approvals::routes())
         .route_layer(middleware::from_fn_with_state(node.clone(), admit));
     Router::new()
         .route("/healthz", get(healthz))

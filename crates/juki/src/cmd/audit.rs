@@ -211,7 +211,7 @@ fn print_report(r: &Report) {
 }
 
 /// A Unix time in milliseconds as Tokyo time, ISO 8601.
-fn tokyo(ms: i64) -> String {
+pub(crate) fn tokyo(ms: i64) -> String {
     match jiff::Timestamp::from_millisecond(ms) {
         // Tokyo is a fixed UTC+9 (juki_node::clock::tokyo).
         Ok(t) => format!(

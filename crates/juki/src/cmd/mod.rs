@@ -1,7 +1,9 @@
 //! One module per subcommand.
 
+pub mod approve;
 pub mod audit;
 pub mod ca;
+pub mod cert;
 pub mod change;
 pub mod demo;
 pub mod disclose;
@@ -10,6 +12,7 @@ pub mod identity;
 pub mod init;
 pub mod lgc;
 pub mod load;
+pub mod node;
 pub mod policy;
 pub mod record;
 pub mod remote;

@@ -18,11 +18,19 @@ pub struct Common {
     /// Print machine-readable JSON on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Talk to the node at this URL instead of the profile's, with the profile's certificate
+    /// (every node accepts every certificate of the network CA; its policy decides).
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
 }
 
 impl Common {
     pub fn client(&self) -> Result<Client> {
-        let profile = Profile::load(&self.profile).map_err(|e| exit(exit::USAGE, e.to_string()))?;
+        let mut profile =
+            Profile::load(&self.profile).map_err(|e| exit(exit::USAGE, e.to_string()))?;
+        if let Some(url) = &self.url {
+            profile.url = url.clone();
+        }
         profile
             .client(TIMEOUT)
             .map_err(|e| exit(exit::USAGE, e.to_string()))

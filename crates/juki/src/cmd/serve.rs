@@ -1,4 +1,5 @@
-//! `juki serve`: run a node until SIGTERM or Ctrl-C.
+//! `juki serve`: run a node until SIGTERM or Ctrl-C, or until it is asked to stop
+//! (`juki node stop`, docs/approvals.md).
 
 use anyhow::{Context, Result};
 use juki_node::{Node, NodeConfig, Parent, SystemClock};
@@ -42,9 +43,7 @@ pub fn run(a: Args) -> Result<u8> {
         let (stop, _) = tokio::sync::watch::channel(false);
         let mut servers = tokio::task::JoinSet::new();
         let mut out = std::io::stdout().lock();
-        let mut locks = Vec::new();
         for (config, store, lock) in nodes {
-            locks.push(lock);
             let listener = tokio::net::TcpListener::bind(config.listen)
                 .await
                 .with_context(|| format!("listening on {}", config.listen))?;
@@ -53,7 +52,8 @@ pub fn run(a: Args) -> Result<u8> {
             let parent = parent_link(&config)?;
             let clock: Arc<dyn juki_node::Clock> = Arc::new(SystemClock);
             let audit = juki_node::audit::open(&config, clock.clone())?;
-            let mut node = Node::new(config, Arc::new(store), clock);
+            let approvals = juki_node::approvals::open(&config, clock.now_ms())?;
+            let mut node = Node::new(config, Arc::new(store), clock).with_approvals(approvals);
             if let Some((log, index)) = audit {
                 node = node.with_audit(log, index);
             }
@@ -64,23 +64,35 @@ pub fn run(a: Args) -> Result<u8> {
             writeln!(out, "ready https://{addr}")?;
             out.flush()?;
             let mut stopped = stop.subscribe();
-            servers.spawn(juki_node::serve(Arc::new(node), listener, async move {
+            let shutdown = async move {
                 let _ = stopped.wait_for(|s| *s).await;
-            }));
+            };
+            servers.spawn(async move {
+                let served = juki_node::serve(Arc::new(node), listener, shutdown).await;
+                // A node that stopped frees its data directory while the others go on.
+                drop(lock);
+                served
+            });
         }
         drop(out);
-        tokio::select! {
-            () = shutdown_signal() => {}
-            Some(ended) = servers.join_next() => {
-                // A node that stops on its own (an error) takes the others down with it.
-                ended??;
+        let signal = shutdown_signal();
+        tokio::pin!(signal);
+        loop {
+            tokio::select! {
+                () = &mut signal => break,
+                ended = servers.join_next() => match ended {
+                    // A node asked to stop ends normally and the others go on; one that fails
+                    // takes the others down with it.
+                    Some(ended) => ended??,
+                    // Every node stopped on request.
+                    None => break,
+                },
             }
         }
         let _ = stop.send(true);
         while let Some(ended) = servers.join_next().await {
             ended??;
         }
-        drop(locks);
         anyhow::Ok(())
     })?;
     Ok(crate::exit::DONE)
