@@ -251,5 +251,113 @@ fn agency_lookup_shows_in_disclosure_and_refusals_are_documented() {
         }
     }
     drop(rt);
+
+    node_stop_within_hours_waits_for_a_second_operator(&demo, base);
     drop(demo);
+}
+
+/// `juki node stop` of 中野区 during operating hours is a request that waits for
+/// national-operator2's approval; the requester cannot approve it. The demo's 中野区 node is
+/// restarted alone (FORMATS §3) with hours that cover every moment, so the test does not
+/// depend on when it runs.
+fn node_stop_within_hours_waits_for_a_second_operator(demo: &Demo, base: u16) {
+    let data = demo.dir.join("nodes/131148");
+    let status = std::process::Command::new("pkill")
+        .args(["-TERM", "-f", &format!("serve --data {}$", data.display())])
+        .status()
+        .unwrap();
+    assert!(status.success(), "the demo's 中野区 node was running");
+    let config = data.join("juki.toml");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !std::fs::File::open(data.join("lock"))
+        .unwrap()
+        .try_lock()
+        .is_ok()
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the node did not stop"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let text = std::fs::read_to_string(&config).unwrap();
+    let at = text.find("[hours]").expect("juki init writes [hours]");
+    let end = text[at + 1..]
+        .find("\n[")
+        .map_or(text.len(), |e| at + 1 + e);
+    let text = format!(
+        "{}[hours]\nstart = \"00:00\"\nend = \"24:00\"\ndays = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\", \"sat\", \"sun\"]\n{}",
+        &text[..at],
+        &text[end..]
+    );
+    std::fs::write(&config, text).unwrap();
+    let mut node = ServeProcess::start_configured(&data);
+    let url = format!("https://127.0.0.1:{}", base + 4);
+
+    let operator = demo.profile("national-operator");
+    let out = run(&[
+        "node",
+        "stop",
+        "--profile",
+        p(&operator),
+        "--url",
+        &url,
+        "--json",
+        "--reason",
+        "rehearsal",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pending = json(&out);
+    assert_eq!(pending["state"], "pending", "{pending}");
+    let id = pending["approval"]["id"].as_str().unwrap().to_string();
+    assert!(
+        pending["approval"]["effect"]
+            .as_str()
+            .unwrap()
+            .contains("中野区"),
+        "{pending}"
+    );
+    // Still serving while it waits; the requester may not approve their own request.
+    let clerk = demo.profile("131148-clerk");
+    assert!(run(&["status", "--profile", p(&clerk)]).status.success());
+    let out = run(&[
+        "approve",
+        "approve",
+        &id,
+        "--profile",
+        p(&operator),
+        "--url",
+        &url,
+    ]);
+    assert_refused(&out, 1, "JK-POL-0106");
+    let out = run(&["approve", "approve", &id, "--profile", p(&clerk)]);
+    assert_refused(&out, 1, "JK-POL-0101");
+    let operator2 = demo.profile("national-operator2");
+    let out = run(&[
+        "approve",
+        "approve",
+        &id,
+        "--profile",
+        p(&operator2),
+        "--url",
+        &url,
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let done = json(&out);
+    assert_eq!(done["state"], "executed", "{done}");
+    assert_eq!(done["decided_by"], "urn:juki:operator:national:operator2");
+    assert!(
+        exit_status(&mut node.child).success(),
+        "中野区 stopped on approval"
+    );
 }
