@@ -10,6 +10,7 @@ mod error;
 pub mod link;
 mod metrics;
 pub mod policy;
+pub mod ratelimit;
 mod routes;
 mod server;
 pub mod tls;
