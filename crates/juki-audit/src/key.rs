@@ -4,10 +4,9 @@
 //! `audit/certs/`.
 
 use crate::error::AuditError;
-use juki_domain::catalogue::{AUDIT_KEY_MISMATCH, AUDIT_KEY_UNUSABLE, TLS_KEY_EXPOSED};
+use juki_domain::catalogue::{AUDIT_KEY_MISMATCH, AUDIT_KEY_UNUSABLE};
 use ring::rand::SystemRandom;
 use ring::signature::{self, EcdsaKeyPair, KeyPair};
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use x509_parser::certificate::X509Certificate;
 use x509_parser::extensions::GeneralName;
@@ -96,20 +95,8 @@ impl Signer {
     /// Reads the node's key (PKCS#8 PEM, refused when others can read it) and certificate
     /// (`tls/node.key`, `tls/node.pem`) and checks that they belong together.
     pub fn from_files(key_path: &Path, cert_path: &Path) -> Result<Signer, AuditError> {
-        let mode = std::fs::metadata(key_path)
-            .map_err(|e| unusable(format!("{}: {e}", key_path.display())))?
-            .permissions()
-            .mode();
-        if mode & 0o077 != 0 {
-            return Err(AuditError::new(
-                &TLS_KEY_EXPOSED,
-                format!(
-                    "{} has mode {:o}; make it 0600",
-                    key_path.display(),
-                    mode & 0o777
-                ),
-            ));
-        }
+        // The one rule for every key juki reads (JK-TLS-0203).
+        juki_pki::check_private(key_path).map_err(|e| AuditError::new(e.def, e.detail))?;
         let key = std::fs::read(key_path)
             .map_err(|e| unusable(format!("{}: {e}", key_path.display())))?;
         let cert = std::fs::read(cert_path)

@@ -65,3 +65,55 @@ pub fn write_profile(path: &Path, p: &Profile) -> std::io::Result<()> {
 fn toml_string(s: &str) -> String {
     toml::Value::String(s.to_string()).to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn a_profile_whose_key_others_can_read_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let mut ca = juki_pki::Ca::init(&d.join("ca"), 30).unwrap();
+        let code = juki_domain::LocalGovernmentCode::parse("131148").unwrap();
+        let clerk = juki_pki::Identity::new(
+            juki_pki::Role::Clerk,
+            juki_pki::Jurisdiction::Local(code),
+            "tanaka",
+        )
+        .unwrap();
+        ca.issue(
+            &clerk,
+            &[],
+            30,
+            &d.join("tanaka.crt"),
+            &d.join("tanaka.key"),
+        )
+        .unwrap();
+        let path = d.join("tanaka.toml");
+        write_profile(
+            &path,
+            &Profile {
+                url: "https://127.0.0.1:7443".into(),
+                role: "clerk".into(),
+                jurisdiction: "131148".into(),
+                ca: "ca/ca.pem".into(),
+                cert: "tanaka.crt".into(),
+                key: "tanaka.key".into(),
+            },
+        )
+        .unwrap();
+        let profile = Profile::load(&path).unwrap();
+        let key = d.join("tanaka.key");
+        profile.client(Duration::from_secs(1)).unwrap();
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+        match profile.client(Duration::from_secs(1)) {
+            Err(ClientError::Config(m)) => {
+                assert!(m.contains("JK-TLS-0203"), "{m}");
+                assert!(m.contains(&key.display().to_string()), "{m}");
+            }
+            other => panic!("expected JK-TLS-0203, got {other:?}"),
+        }
+    }
+}

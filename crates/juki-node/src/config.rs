@@ -47,6 +47,17 @@ pub struct Limits {
     pub connections_max: usize,
     pub tls_handshake_timeout_ms: u64,
     pub shutdown_grace_ms: u64,
+    /// Requests a second each client may send, on average (a client is its certificate's
+    /// identity, or its address without one); beyond it and its burst: 429 with Retry-After.
+    /// Links from child nodes (`/v1/link/…`) are not counted.
+    pub client_requests_per_second: u32,
+    /// Requests a client may send at once after a quiet spell.
+    pub client_burst: u32,
+    /// The most bytes of request headers: the request line and headers of HTTP/1.1, the
+    /// header list of HTTP/2 (beyond it: 431, or the connection is closed).
+    pub header_bytes_max: u32,
+    /// The most header fields of an HTTP/1.1 request (HTTP/2 is bounded by the bytes).
+    pub headers_max: usize,
 }
 
 impl Default for Limits {
@@ -59,6 +70,10 @@ impl Default for Limits {
             connections_max: 1_024,
             tls_handshake_timeout_ms: 10_000,
             shutdown_grace_ms: 10_000,
+            client_requests_per_second: 500,
+            client_burst: 1_000,
+            header_bytes_max: 16 * 1024,
+            headers_max: 64,
         }
     }
 }
@@ -298,6 +313,10 @@ impl NodeConfig {
             connections_max,
             tls_handshake_timeout_ms,
             shutdown_grace_ms,
+            client_requests_per_second,
+            client_burst,
+            header_bytes_max,
+            headers_max,
         } = limits;
         for (name, value, min, max) in [
             ("body_bytes_max", body_bytes_max as u64, 1024, 1 << 30),
@@ -322,6 +341,21 @@ impl NodeConfig {
                 600_000,
             ),
             ("shutdown_grace_ms", shutdown_grace_ms, 0, 600_000),
+            (
+                "client_requests_per_second",
+                u64::from(client_requests_per_second),
+                1,
+                1_000_000,
+            ),
+            ("client_burst", u64::from(client_burst), 1, 10_000_000),
+            // hyper reads an HTTP/1.1 head into a buffer of at least 8 KiB.
+            (
+                "header_bytes_max",
+                u64::from(header_bytes_max),
+                8192,
+                1 << 20,
+            ),
+            ("headers_max", headers_max as u64, 8, 1_000),
         ] {
             if !(min..=max).contains(&value) {
                 return Err(cfg_err(

@@ -6,7 +6,8 @@ use axum::response::{IntoResponse, Response};
 use juki_api::ErrorBody;
 use juki_domain::{ErrorClass, ErrorDef};
 
-/// Seconds a client is told to wait before retrying a shed request.
+/// Seconds a client is told to wait before retrying a shed or rate-limited request (a client
+/// refills at least one request a second, so one second is always enough for the next).
 pub const RETRY_AFTER_SECONDS: u32 = 1;
 
 /// An error answer: a catalogue entry and details (never personal data).
@@ -46,6 +47,7 @@ pub fn status_of(class: ErrorClass) -> StatusCode {
         ErrorClass::NotFound => StatusCode::NOT_FOUND,
         ErrorClass::Conflict => StatusCode::CONFLICT,
         ErrorClass::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorClass::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         ErrorClass::Overloaded | ErrorClass::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         ErrorClass::Timeout => StatusCode::GATEWAY_TIMEOUT,
         ErrorClass::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -57,7 +59,10 @@ impl IntoResponse for ApiError {
         let status = status_of(self.def.class);
         let body = axum::Json(ErrorBody::new(self.def, self.detail));
         let mut resp = (status, body).into_response();
-        if self.def.class == ErrorClass::Overloaded {
+        if matches!(
+            self.def.class,
+            ErrorClass::Overloaded | ErrorClass::RateLimited
+        ) {
             resp.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
         }

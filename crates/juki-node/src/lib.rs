@@ -13,6 +13,7 @@ pub mod hours;
 pub mod link;
 mod metrics;
 pub mod policy;
+pub mod ratelimit;
 mod routes;
 mod server;
 pub mod tls;

@@ -31,6 +31,8 @@ pub struct Metrics {
     pub request_seconds: Family<RouteOnly, Histogram>,
     pub in_flight: Gauge,
     pub shed: Counter,
+    /// Requests refused with 429 because their client was over its rate, by route.
+    pub rate_limited: Family<RouteOnly, Counter>,
     pub changes: Family<OutcomeLabels, Counter>,
     pub residents_current: Gauge,
     pub journal_head: Gauge,
@@ -69,6 +71,7 @@ impl Metrics {
             request_seconds: request_seconds.clone(),
             in_flight: Gauge::default(),
             shed: Counter::default(),
+            rate_limited: Family::default(),
             changes: Family::default(),
             residents_current: Gauge::default(),
             journal_head: Gauge::default(),
@@ -124,6 +127,11 @@ impl Metrics {
             "http_requests_shed",
             "Requests refused with 503 because the node was at capacity",
             m.shed.clone(),
+        );
+        registry.register(
+            "http_requests_rate_limited",
+            "Requests refused with 429 because their client was over its rate, by route",
+            m.rate_limited.clone(),
         );
         registry.register(
             "changes",

@@ -230,6 +230,7 @@ pub async fn serve(
     let connections = Arc::new(Semaphore::new(limits.connections_max));
     let graceful = GracefulShutdown::new();
     let handshake_timeout = Duration::from_millis(limits.tls_handshake_timeout_ms);
+    let (header_bytes_max, headers_max) = (limits.header_bytes_max, limits.headers_max);
     let stop_links = Arc::new(Notify::new());
     let mut links = Vec::new();
     if let Some(parent) = &node.parent {
@@ -305,10 +306,19 @@ pub async fn serve(
             let service = TowerToHyperService::new(app.map_request(
                 move |mut req: axum::http::Request<hyper::body::Incoming>| {
                     req.extensions_mut().insert(identity.clone());
+                    req.extensions_mut()
+                        .insert(axum::extract::ConnectInfo(peer));
                     req
                 },
             ));
-            let builder = auto::Builder::new(TokioExecutor::new());
+            let mut builder = auto::Builder::new(TokioExecutor::new());
+            // Bounded request heads: beyond them HTTP/1.1 answers 431 and closes, HTTP/2
+            // answers the stream 431.
+            builder
+                .http1()
+                .max_buf_size(header_bytes_max as usize)
+                .max_headers(headers_max);
+            builder.http2().max_header_list_size(header_bytes_max);
             let conn = builder.serve_connection(TokioIo::new(tls), service);
             if let Err(e) = watcher.watch(conn.into_owned()).await {
                 tracing::debug!(%peer, error = %e, "connection ended with an error");

@@ -51,6 +51,9 @@ pub enum ErrorClass {
     TooLarge,
     /// The node is at capacity; retry later (HTTP 503 with Retry-After).
     Overloaded,
+    /// This caller sent more requests than its share allows; retry later (HTTP 429 with
+    /// Retry-After).
+    RateLimited,
     /// The node cannot serve this now, e.g. storage full or shutting down (HTTP 503).
     Unavailable,
     /// The request did not finish before its deadline (HTTP 504).
@@ -71,6 +74,7 @@ impl ErrorClass {
             ErrorClass::Conflict => "conflict",
             ErrorClass::TooLarge => "too-large",
             ErrorClass::Overloaded => "overloaded",
+            ErrorClass::RateLimited => "rate-limited",
             ErrorClass::Unavailable => "unavailable",
             ErrorClass::Timeout => "timeout",
             ErrorClass::Internal => "internal",
@@ -138,7 +142,7 @@ pub fn markdown() -> String {
          `crates/juki-domain/src/catalogue/` by `juki errors --markdown > docs/error-codes.md`; \
          a test fails when the two differ.\n\n",
     );
-    out.push_str("HTTP status by class: invalid 422, bad-request 400, unauthenticated 401, forbidden 403, not-found 404, conflict 409, too-large 413, overloaded 503 (with Retry-After), unavailable 503, timeout 504, internal 500.\n");
+    out.push_str("HTTP status by class: invalid 422, bad-request 400, unauthenticated 401, forbidden 403, not-found 404, conflict 409, too-large 413, overloaded 503 (with Retry-After), rate-limited 429 (with Retry-After), unavailable 503, timeout 504, internal 500.\n");
     let mut area = "";
     for d in all() {
         let this_area = d.code.split('-').nth(1).unwrap_or("");

@@ -98,6 +98,14 @@ pub static NODE_FORBIDDEN: ErrorDef = ErrorDef {
     cause: "The client certificate's role or jurisdiction does not cover the request: changes are submitted by a clerk or admin of the node's own municipality.",
     remedy: "Use the profile of a person with that role here (docs/pki.md lists the roles).",
 };
+pub static NODE_RATE_LIMITED: ErrorDef = ErrorDef {
+    code: "JK-NODE-0113",
+    class: RateLimited,
+    message_ja: "短時間に送られたリクエストが多すぎます。しばらくしてから再度お試しください",
+    message_en: "Too many requests from this client; retry after the time given",
+    cause: "This client (its certificate, or its address without one) sent requests faster than client_requests_per_second allows beyond its burst of client_burst.",
+    remedy: "Retry after the Retry-After header's seconds and send requests more slowly; nothing of the refused request was applied.",
+};
 pub static CFG_UNREADABLE: ErrorDef = ErrorDef {
     code: "JK-CFG-0101",
     class: BadRequest,
@@ -144,6 +152,7 @@ pub(super) static DEFS: &[&ErrorDef] = &[
     &NODE_BAD_QUERY,
     &NODE_RUNNING,
     &NODE_FORBIDDEN,
+    &NODE_RATE_LIMITED,
     &CFG_UNREADABLE,
     &CFG_INVALID,
     &CFG_ALREADY_INITIALISED,

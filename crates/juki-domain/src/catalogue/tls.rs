@@ -104,10 +104,10 @@ pub static TLS_CA_UNREADABLE: ErrorDef = ErrorDef {
 pub static TLS_KEY_EXPOSED: ErrorDef = ErrorDef {
     code: "JK-TLS-0203",
     class: Invalid,
-    message_ja: "秘密鍵のファイルが他のユーザから読める状態です",
-    message_en: "A private key file is readable by others",
-    cause: "Keys must be readable by their owner only (mode 0600); juki refuses to use one that is not.",
-    remedy: "Run chmod 600 on the named file; if others may have read it, revoke and reissue the certificate.",
+    message_ja: "秘密鍵のファイルの権限が広すぎます（所有者以外に権限があります）",
+    message_en: "A private key file's permissions are too open",
+    cause: "Keys must be accessible to their owner only (mode 0600): juki refuses a key file whose mode grants anything to group or others, whichever key it is (the CA's, a node's, a client profile's).",
+    remedy: "Run chmod 600 FILE on the file named in the detail; if others may have read it, revoke and reissue the certificate.",
 };
 pub static TLS_FILE_UNREADABLE: ErrorDef = ErrorDef {
     code: "JK-TLS-0204",

@@ -54,6 +54,7 @@ pub fn router(node: Arc<Node>) -> Router {
         .route("/metrics", get(metrics))
         .merge(api)
         .fallback(|| async { ApiError::new(&NODE_NO_ROUTE) })
+        .layer(crate::ratelimit::layer(&node))
         .layer(middleware::from_fn_with_state(node.clone(), observe))
         .with_state(node)
 }
