@@ -269,10 +269,10 @@ fn node_stop_within_hours_waits_for_a_second_operator(demo: &Demo, base: u16) {
     assert!(status.success(), "the demo's 中野区 node was running");
     let config = data.join("juki.toml");
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while !std::fs::File::open(data.join("lock"))
+    while std::fs::File::open(data.join("lock"))
         .unwrap()
         .try_lock()
-        .is_ok()
+        .is_err()
     {
         assert!(
             std::time::Instant::now() < deadline,
