@@ -5,6 +5,7 @@
 //! and a test keeps the two equal. A code, once published, never changes meaning.
 
 mod audit;
+mod auth;
 mod code;
 mod date;
 mod input;
@@ -18,6 +19,7 @@ mod synth;
 mod tls;
 
 pub use audit::*;
+pub use auth::*;
 pub use code::*;
 pub use date::*;
 pub use input::*;
@@ -102,6 +104,7 @@ impl std::fmt::Display for ErrorDef {
 pub fn all() -> Vec<&'static ErrorDef> {
     let mut v: Vec<&'static ErrorDef> = [
         audit::DEFS,
+        auth::DEFS,
         code::DEFS,
         date::DEFS,
         input::DEFS,
