@@ -5,11 +5,13 @@
 mod change;
 mod error;
 mod link;
+mod operators;
 mod record;
 
 pub use change::*;
 pub use error::*;
 pub use link::*;
+pub use operators::*;
 pub use record::*;
 
 /// The version of the wire protocol this build speaks (carried in `/healthz` and, between

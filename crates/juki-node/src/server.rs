@@ -47,6 +47,8 @@ pub struct Node {
     pub audit: Option<juki_audit::AuditLog>,
     /// This node's identity URI, as audit entries name it.
     pub(crate) node_uri: String,
+    /// Operator accounts: password and one-time-code logins (None: certificates only).
+    pub operators: Option<Arc<juki_operators::OperatorStore>>,
 }
 
 impl Node {
@@ -66,6 +68,7 @@ impl Node {
             link: Mutex::new(LinkState::default()),
             audit: None,
             node_uri: String::new(),
+            operators: None,
         }
         .named()
     }
@@ -81,6 +84,12 @@ impl Node {
     /// The node with its audit log.
     pub fn with_audit(mut self, log: juki_audit::AuditLog) -> Node {
         self.audit = Some(log);
+        self
+    }
+
+    /// The node with its operator accounts.
+    pub fn with_operators(mut self, store: Arc<juki_operators::OperatorStore>) -> Node {
+        self.operators = Some(store);
         self
     }
 

@@ -45,6 +45,10 @@ enum Command {
     Audit(cmd::audit::Args),
     /// The authorisation policy: who may do what, where (docs/policy.md).
     Policy(cmd::policy::Args),
+    /// Operator accounts of a node: add, list, disable (docs/operators.md).
+    Operator(cmd::operator::Args),
+    /// Log in to a node with a password and one-time code; prints a session token.
+    Login(cmd::login::Args),
 }
 
 fn main() -> ExitCode {
@@ -74,6 +78,8 @@ fn main() -> ExitCode {
         Command::Ca(a) => cmd::ca::run(a),
         Command::Audit(a) => cmd::audit::run(a),
         Command::Policy(a) => cmd::policy::run(a),
+        Command::Operator(a) => cmd::operator::run(a),
+        Command::Login(a) => cmd::login::run(a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

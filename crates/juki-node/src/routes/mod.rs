@@ -1,5 +1,7 @@
 //! The HTTP routes of a node (docs/api.md) and the middleware around them.
 
+pub(crate) mod operators;
+
 use crate::config::Role;
 use crate::error::ApiError;
 use crate::metrics::{ChildLabels, OutcomeLabels, RouteLabels, RouteOnly};
@@ -40,6 +42,7 @@ pub fn router(node: Arc<Node>) -> Router {
         .route("/v1/status", get(status))
         .route("/v1/link/forward", post(link_forward))
         .route("/v1/link/code-pools", post(link_code_pools))
+        .merge(operators::routes())
         .route_layer(middleware::from_fn_with_state(node.clone(), admit));
     Router::new()
         .route("/healthz", get(healthz))
@@ -173,7 +176,7 @@ async fn metrics(State(node): State<AppState>) -> Response {
 }
 
 /// Reads a JSON body within the node's size limit.
-async fn json_body<T: serde::de::DeserializeOwned>(
+pub(super) async fn json_body<T: serde::de::DeserializeOwned>(
     node: &AppState,
     body: Body,
 ) -> Result<T, ApiError> {
@@ -400,9 +403,8 @@ async fn search(
 
 async fn status(
     State(node): State<AppState>,
-    peer: Option<axum::Extension<Peer>>,
+    _caller: crate::caller::Caller,
 ) -> Result<axum::Json<Status>, ApiError> {
-    node.authenticated(peer.map(|p| p.0))?;
     let stats = blocking(&node, |s| s.stats()).await?;
     let link = node.link_state();
     let mut warnings = Vec::new();

@@ -8,6 +8,8 @@ pub mod errors;
 pub mod init;
 pub mod lgc;
 pub mod load;
+pub mod login;
+pub mod operator;
 pub mod policy;
 pub mod record;
 pub mod remote;

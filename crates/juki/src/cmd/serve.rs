@@ -53,7 +53,8 @@ pub fn run(a: Args) -> Result<u8> {
             let parent = parent_link(&config)?;
             let clock: Arc<dyn juki_node::Clock> = Arc::new(SystemClock);
             let audit = juki_node::audit::open(&config, clock.clone())?;
-            let mut node = Node::new(config, Arc::new(store), clock);
+            let operators = open_operators(&config)?;
+            let mut node = Node::new(config, Arc::new(store), clock).with_operators(operators);
             if let Some(log) = audit {
                 node = node.with_audit(log);
             }
@@ -84,6 +85,14 @@ pub fn run(a: Args) -> Result<u8> {
         anyhow::Ok(())
     })?;
     Ok(crate::exit::DONE)
+}
+
+/// The node's operator accounts, `DATA/operators.db` (created, 0600, on first start).
+fn open_operators(config: &NodeConfig) -> Result<Arc<juki_operators::OperatorStore>> {
+    let path = config.data_dir.join(juki_operators::OPERATORS_FILE);
+    let store = juki_operators::OperatorStore::open(&path, juki_operators::Options::default())
+        .with_context(|| format!("opening the operator accounts {}", path.display()))?;
+    Ok(Arc::new(store))
 }
 
 /// How long one forward or pool request to the parent may take.
