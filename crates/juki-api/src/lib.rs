@@ -6,6 +6,7 @@ mod approval;
 mod change;
 mod error;
 mod link;
+mod operators;
 mod record;
 mod security;
 
@@ -13,6 +14,7 @@ pub use approval::*;
 pub use change::*;
 pub use error::*;
 pub use link::*;
+pub use operators::*;
 pub use record::*;
 pub use security::*;
 

@@ -2,12 +2,13 @@
 //! names; every error answer is decoded into its FORMATS §5 body.
 
 use juki_api::{
-    ErrorBody, ForwardRequest, ForwardResponse, Health, PoolGrant, PoolRequest, RecordResponse,
-    SearchResponse, Status, SubmitRequest, SubmitResponse,
+    ErrorBody, ForwardRequest, ForwardResponse, Health, LoginRequest, LoginResponse,
+    LogoutResponse, OperatorAddRequest, OperatorDisabled, OperatorEnrolment, OperatorList,
+    PoolGrant, PoolRequest, RecordResponse, SearchResponse, Status, SubmitRequest, SubmitResponse,
 };
 mod profile;
 
-pub use profile::{Profile, write_profile};
+pub use profile::{Endpoint, Profile, write_profile};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,10 +38,21 @@ pub enum ClientError {
 }
 
 /// A connection to one node.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Client {
     base: String,
     http: reqwest::Client,
+    /// A login session's token, sent as `Authorization: Bearer …` with every request.
+    bearer: Option<String>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("base", &self.base)
+            .field("session", &self.bearer.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Client {
@@ -88,7 +100,17 @@ impl Client {
         Ok(Client {
             base: base.trim_end_matches('/').to_string(),
             http,
+            bearer: None,
         })
+    }
+
+    /// The same client, sending a login session's token with every request (for a connection
+    /// that presents no client certificate; a certificate, when presented, wins).
+    pub fn with_bearer(&self, token: &str) -> Client {
+        Client {
+            bearer: Some(token.to_string()),
+            ..self.clone()
+        }
     }
 
     async fn decode<T: serde::de::DeserializeOwned>(
@@ -155,7 +177,10 @@ impl Client {
         path: &str,
         build: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
     ) -> Result<reqwest::Response, ClientError> {
-        let req = self.http.request(method, format!("{}{path}", self.base));
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(token) = &self.bearer {
+            req = req.bearer_auth(token);
+        }
         build(req).send().await.map_err(Self::transport)
     }
 
@@ -276,21 +301,57 @@ impl Client {
         Self::decode(resp).await
     }
 
-    /// The raw Prometheus text of `/metrics`.
-    pub async fn metrics(&self) -> Result<String, ClientError> {
-        let resp = self.send(reqwest::Method::GET, "/metrics", |r| r).await?;
-        resp.text().await.map_err(Self::transport)
+    /// Logs in with a password and one-time code; needs no client certificate.
+    pub async fn login(&self, req: &LoginRequest) -> Result<LoginResponse, ClientError> {
+        self.post_json("/v1/login", req).await
+    }
+
+    /// Ends the session of this client's bearer token ([`Client::with_bearer`]).
+    pub async fn logout(&self) -> Result<LogoutResponse, ClientError> {
+        let resp = self
+            .send(reqwest::Method::POST, "/v1/logout", |r| r)
+            .await?;
+        Self::decode(resp).await
+    }
+
+    /// The operator accounts within the caller's jurisdiction.
+    pub async fn operators(&self) -> Result<OperatorList, ClientError> {
+        let resp = self
+            .send(reqwest::Method::GET, "/v1/operators", |r| r)
+            .await?;
+        Self::decode(resp).await
+    }
+
+    /// Adds an operator account; the answer holds its one-time-code secret, shown once.
+    pub async fn add_operator(
+        &self,
+        req: &OperatorAddRequest,
+    ) -> Result<OperatorEnrolment, ClientError> {
+        self.post_json("/v1/operators", req).await
+    }
+
+    /// Disables an operator account and ends its sessions.
+    pub async fn disable_operator(&self, name: &str) -> Result<OperatorDisabled, ClientError> {
+        let path = format!("/v1/operators/{}/disable", path_segment(name));
+        let resp = self.send(reqwest::Method::POST, &path, |r| r).await?;
+        Self::decode(resp).await
     }
 
     async fn post_json<T: serde::de::DeserializeOwned>(
         &self,
         path: &str,
-        body: &juki_api::ReasonBody,
+        body: &impl serde::Serialize,
     ) -> Result<T, ClientError> {
         let resp = self
             .send(reqwest::Method::POST, path, |r| r.json(body))
             .await?;
         Self::decode(resp).await
+    }
+
+    /// The raw Prometheus text of `/metrics`.
+    pub async fn metrics(&self) -> Result<String, ClientError> {
+        let resp = self.send(reqwest::Method::GET, "/metrics", |r| r).await?;
+        resp.text().await.map_err(Self::transport)
     }
 
     /// Asks this node to stop: at once outside its operating hours, else as a request for
@@ -346,5 +407,30 @@ impl Client {
     ) -> Result<juki_api::Approval, ClientError> {
         self.post_json(&format!("/v1/approvals/{id}/reject"), body)
             .await
+    }
+}
+
+/// `text` as one path segment: every byte outside `A-Z a-z 0-9 - . _ ~` percent-encoded.
+fn path_segment(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn names_stay_one_path_segment() {
+        assert_eq!(path_segment("sato-2"), "sato-2");
+        assert_eq!(path_segment("../a b/佐"), "..%2Fa%20b%2F%E4%BD%90");
     }
 }

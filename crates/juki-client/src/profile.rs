@@ -26,10 +26,7 @@ pub struct Profile {
 impl Profile {
     /// Reads a profile; its paths become absolute (relative to the file's directory).
     pub fn load(path: &Path) -> Result<Profile, ClientError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ClientError::Config(format!("profile {}: {e}", path.display())))?;
-        let mut p: Profile = toml::from_str(&text)
-            .map_err(|e| ClientError::Config(format!("profile {}: {e}", path.display())))?;
+        let mut p: Profile = read_toml(path)?;
         let base = path.parent().unwrap_or(Path::new("."));
         for f in [&mut p.ca, &mut p.cert, &mut p.key] {
             if f.is_relative() {
@@ -45,6 +42,40 @@ impl Profile {
             .map_err(|e| ClientError::Config(e.to_string()))?;
         Client::with_tls(&self.url, tls, timeout)
     }
+}
+
+/// The node a profile names and the CA to trust it by: all a login needs, which presents no
+/// client certificate (a profile for logging in may leave `cert` and `key` out).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct Endpoint {
+    pub url: String,
+    pub ca: PathBuf,
+}
+
+impl Endpoint {
+    /// Reads the `url` and `ca` of a profile file; `ca` becomes absolute (relative to the file).
+    pub fn load(path: &Path) -> Result<Endpoint, ClientError> {
+        let mut e: Endpoint = read_toml(path)?;
+        if e.ca.is_relative() {
+            e.ca = path.parent().unwrap_or(Path::new(".")).join(&e.ca);
+        }
+        Ok(e)
+    }
+
+    /// A client of the node presenting no certificate, trusting the profile's CA.
+    pub fn client(&self, timeout: Duration) -> Result<Client, ClientError> {
+        let ca = std::fs::read(&self.ca)
+            .map_err(|e| ClientError::Config(format!("CA file {}: {e}", self.ca.display())))?;
+        Client::new(&self.url, &ca, timeout)
+    }
+}
+
+/// Reads a profile file as `T`.
+fn read_toml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, ClientError> {
+    let config =
+        |e: &dyn std::fmt::Display| ClientError::Config(format!("profile {}: {e}", path.display()));
+    let text = std::fs::read_to_string(path).map_err(|e| config(&e))?;
+    toml::from_str(&text).map_err(|e| config(&e))
 }
 
 /// Writes a profile file (paths as given: make them relative to where it is written).

@@ -8,7 +8,6 @@ use crate::server::{Node, Peer};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use juki_audit::{Action as AuditAction, AuditEntry, Outcome};
-use juki_domain::catalogue::TLS_NO_CLIENT_CERT;
 use juki_pki::{Identity, Jurisdiction};
 use std::sync::Arc;
 
@@ -32,17 +31,17 @@ impl Caller {
 impl FromRequestParts<Arc<Node>> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, _node: &Arc<Node>) -> Result<Caller, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, node: &Arc<Node>) -> Result<Caller, ApiError> {
         let request_id = parts
             .extensions
             .get::<RequestId>()
             .map(|r| r.0.clone())
             .unwrap_or_default();
-        let identity = parts
-            .extensions
-            .get::<Peer>()
-            .and_then(|p| p.0.clone())
-            .ok_or_else(|| ApiError::new(&TLS_NO_CLIENT_CERT))?;
+        // A client certificate wins; without one, a login session's bearer token.
+        let identity = match parts.extensions.get::<Peer>().and_then(|p| p.0.clone()) {
+            Some(certificate) => certificate,
+            None => crate::routes::operators::session_identity(node, &parts.headers).await?,
+        };
         Ok(Caller {
             identity,
             request_id,

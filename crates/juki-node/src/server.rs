@@ -53,6 +53,8 @@ pub struct Node {
     pub approvals: Option<Arc<crate::approvals::Approvals>>,
     /// Set when the node is asked to stop (`Node::request_stop`); `serve` waits on it.
     pub(crate) stop: tokio::sync::watch::Sender<bool>,
+    /// Operator accounts: password and one-time-code logins (None: certificates only).
+    pub operators: Option<Arc<juki_operators::OperatorStore>>,
 }
 
 impl Node {
@@ -75,6 +77,7 @@ impl Node {
             node_uri: String::new(),
             approvals: None,
             stop: tokio::sync::watch::Sender::new(false),
+            operators: None,
         }
         .named()
     }
@@ -105,6 +108,12 @@ impl Node {
     /// The node with its record of approval requests (DATA/approvals.db).
     pub fn with_approvals(mut self, store: juki_approvals::ApprovalStore) -> Node {
         self.approvals = Some(Arc::new(crate::approvals::Approvals::new(store)));
+        self
+    }
+
+    /// The node with its operator accounts.
+    pub fn with_operators(mut self, store: Arc<juki_operators::OperatorStore>) -> Node {
+        self.operators = Some(store);
         self
     }
 

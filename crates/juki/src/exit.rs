@@ -47,6 +47,9 @@ pub fn code_of(e: &anyhow::Error) -> u8 {
     if let Some(a) = e.downcast_ref::<juki_audit::AuditError>() {
         return class_code(a.def.class);
     }
+    if let Some(o) = e.downcast_ref::<juki_operators::OperatorError>() {
+        return class_code(o.def.class);
+    }
     SERVER
 }
 

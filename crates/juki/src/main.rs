@@ -55,6 +55,10 @@ enum Command {
     Cert(cmd::cert::Args),
     /// Two-person approval requests: list, show, approve, reject (docs/approvals.md).
     Approve(cmd::approve::Args),
+    /// Operator accounts of a node: add, list, disable (docs/operators.md).
+    Operator(cmd::operator::Args),
+    /// Log in to a node with a password and one-time code; prints a session token.
+    Login(cmd::login::Args),
 }
 
 fn main() -> ExitCode {
@@ -89,6 +93,8 @@ fn main() -> ExitCode {
         Command::Node(a) => cmd::node::run(a),
         Command::Cert(a) => cmd::cert::run(a),
         Command::Approve(a) => cmd::approve::run(a),
+        Command::Operator(a) => cmd::operator::run(a),
+        Command::Login(a) => cmd::login::run(a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -14,16 +14,6 @@ fn mode(p: &Path) -> u32 {
     std::fs::metadata(p).unwrap().permissions().mode() & 0o777
 }
 
-fn ok(out: &std::process::Output) -> String {
-    assert!(
-        out.status.success(),
-        "exit {:?}: {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
-
 fn list(ca: &str) -> Vec<serde_json::Value> {
     let out = ok(&run(&["ca", "list", "--dir", ca, "--json"]));
     serde_json::from_str::<serde_json::Value>(&out)

@@ -6,6 +6,7 @@
 
 mod approval;
 mod audit;
+mod auth;
 mod code;
 mod date;
 mod input;
@@ -20,6 +21,7 @@ mod tls;
 
 pub use approval::*;
 pub use audit::*;
+pub use auth::*;
 pub use code::*;
 pub use date::*;
 pub use input::*;
@@ -109,6 +111,7 @@ pub fn all() -> Vec<&'static ErrorDef> {
     let mut v: Vec<&'static ErrorDef> = [
         approval::DEFS,
         audit::DEFS,
+        auth::DEFS,
         code::DEFS,
         date::DEFS,
         input::DEFS,

@@ -1,6 +1,8 @@
 //! The HTTP routes of a node (docs/api.md) and the middleware around them.
 
 use crate::caller::Caller;
+pub(crate) mod operators;
+
 use crate::config::Role;
 use crate::error::ApiError;
 use crate::metrics::{ChildLabels, OutcomeLabels, RouteLabels, RouteOnly};
@@ -48,6 +50,7 @@ pub fn router(node: Arc<Node>) -> Router {
         .route("/v1/link/code-pools", post(link_code_pools))
         .merge(security::routes())
         .merge(approvals::routes())
+        .merge(operators::routes())
         .route_layer(middleware::from_fn_with_state(node.clone(), admit));
     Router::new()
         .route("/healthz", get(healthz))
@@ -186,7 +189,7 @@ async fn metrics(State(node): State<AppState>) -> Response {
 }
 
 /// Reads a JSON body within the node's size limit.
-async fn json_body<T: serde::de::DeserializeOwned>(
+pub(super) async fn json_body<T: serde::de::DeserializeOwned>(
     node: &AppState,
     body: Body,
 ) -> Result<T, ApiError> {

@@ -3,7 +3,7 @@
 
 use crate::exit::{self, exit};
 use anyhow::Result;
-use juki_client::{Client, ClientError, Profile};
+use juki_client::{Client, ClientError, Endpoint, Profile};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -34,6 +34,13 @@ impl Common {
         profile
             .client(TIMEOUT)
             .map_err(|e| exit(exit::USAGE, e.to_string()))
+    }
+
+    /// A client of the profile's node that presents no certificate (a login needs none).
+    pub fn client_without_certificate(&self) -> Result<Client> {
+        let usage = |e: ClientError| exit(exit::USAGE, e.to_string());
+        let endpoint = Endpoint::load(&self.profile).map_err(usage)?;
+        endpoint.client(TIMEOUT).map_err(usage)
     }
 }
 

@@ -53,7 +53,10 @@ pub fn run(a: Args) -> Result<u8> {
             let clock: Arc<dyn juki_node::Clock> = Arc::new(SystemClock);
             let audit = juki_node::audit::open(&config, clock.clone())?;
             let approvals = juki_node::approvals::open(&config, clock.now_ms())?;
-            let mut node = Node::new(config, Arc::new(store), clock).with_approvals(approvals);
+            let operators = open_operators(&config)?;
+            let mut node = Node::new(config, Arc::new(store), clock)
+                .with_approvals(approvals)
+                .with_operators(operators);
             if let Some((log, index)) = audit {
                 node = node.with_audit(log, index);
             }
@@ -96,6 +99,14 @@ pub fn run(a: Args) -> Result<u8> {
         anyhow::Ok(())
     })?;
     Ok(crate::exit::DONE)
+}
+
+/// The node's operator accounts, `DATA/operators.db` (created, 0600, on first start).
+fn open_operators(config: &NodeConfig) -> Result<Arc<juki_operators::OperatorStore>> {
+    let path = config.data_dir.join(juki_operators::OPERATORS_FILE);
+    let store = juki_operators::OperatorStore::open(&path, juki_operators::Options::default())
+        .with_context(|| format!("opening the operator accounts {}", path.display()))?;
+    Ok(Arc::new(store))
 }
 
 /// How long one forward or pool request to the parent may take.

@@ -154,3 +154,14 @@ pub fn assert_refused(out: &Output, status: i32, code: &str) {
     assert_eq!(out.status.code(), Some(status), "{stderr}");
     assert!(stderr.contains(code), "expected {code} in: {stderr}");
 }
+
+/// Asserts that a command succeeded; returns its standard output.
+pub fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "exit {:?}: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
