@@ -570,14 +570,36 @@ pub fn init(opts: &InitOptions) -> Result<NodeConfig> {
             .add_code_pool(pool)
             .map_err(|e| anyhow!("{}: {e}", e.def()))?;
     }
+    write_raw(&opts.data_dir, &raw)?;
+    Ok(config)
+}
+
+/// Writes `juki.toml` atomically (a temporary file renamed over it).
+fn write_raw(data_dir: &Path, raw: &RawConfig) -> Result<()> {
     let text = format!(
         "# juki node configuration (docs/operations.md lists every setting).\n{}",
-        toml::to_string_pretty(&raw).context("writing configuration")?
+        toml::to_string_pretty(raw).context("writing configuration")?
     );
-    let tmp = opts.data_dir.join(".juki.toml.tmp");
+    let tmp = data_dir.join(".juki.toml.tmp");
     std::fs::write(&tmp, text)?;
-    std::fs::rename(&tmp, &config_path)?;
-    Ok(config)
+    std::fs::rename(&tmp, data_dir.join(CONFIG_FILE))?;
+    Ok(())
+}
+
+/// Sets or clears `[hours] always_open` in a stopped node's juki.toml (`juki demo
+/// --always-open`); the rest of the configuration is kept, and checked again.
+pub fn set_always_open(data_dir: &Path, always_open: bool) -> Result<()> {
+    let path = data_dir.join(CONFIG_FILE);
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| cfg_err(&CFG_UNREADABLE, format!("{}: {e}", path.display())))?;
+    let mut raw: RawConfig = toml::from_str(&text)
+        .map_err(|e| cfg_err(&CFG_UNREADABLE, format!("{}: {e}", path.display())))?;
+    if raw.hours.always_open == always_open {
+        return Ok(());
+    }
+    raw.hours.always_open = always_open;
+    NodeConfig::validate(data_dir, raw.clone())?;
+    write_raw(data_dir, &raw)
 }
 
 #[cfg(test)]

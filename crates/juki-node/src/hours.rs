@@ -21,6 +21,11 @@ pub struct HoursSettings {
     pub end: String,
     /// Days open: `mon` … `sun`; none means never (every stop is at once).
     pub days: Vec<String>,
+    /// Treat the windows as open at every moment (`juki demo --always-open`, for rehearsals at
+    /// night): wide-area services are served at any hour, and stopping the node always needs
+    /// a second person. `status` warns while it is set.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub always_open: bool,
 }
 
 impl Default for HoursSettings {
@@ -31,6 +36,7 @@ impl Default for HoursSettings {
             days: ["mon", "tue", "wed", "thu", "fri"]
                 .map(String::from)
                 .to_vec(),
+            always_open: false,
         }
     }
 }
@@ -54,6 +60,8 @@ pub struct OperatingHours {
     end_min: u16,
     /// Indexed by days since Monday.
     days: [bool; 7],
+    /// Open at every moment, whatever the above say.
+    pub always_open: bool,
 }
 
 /// Days on which a weekday's windows are closed all the same.
@@ -121,12 +129,16 @@ impl OperatingHours {
             start_min,
             end_min,
             days,
+            always_open: s.always_open,
         })
     }
 
     /// Whether the windows are open at `now`: a configured day that is not a holiday, in Tokyo,
     /// from `start` (inclusive) to `end` (exclusive).
     pub fn open_at(&self, now: Timestamp, holidays: &dyn Holidays) -> bool {
+        if self.always_open {
+            return true;
+        }
         let local = tokyo().to_datetime(now);
         let day = local.date();
         if !self.days[day.weekday().to_monday_zero_offset() as usize] || holidays.is_holiday(day) {
@@ -138,6 +150,9 @@ impl OperatingHours {
 
     /// In words, for answers and logs: `mon–fri 09:00–17:00 Asia/Tokyo`.
     pub fn describe(&self) -> String {
+        if self.always_open {
+            return "always open (hours not enforced)".into();
+        }
         let days: Vec<&str> = DAY_NAMES
             .iter()
             .filter(|(_, wd)| self.days[wd.to_monday_zero_offset() as usize])
@@ -163,6 +178,7 @@ impl Default for OperatingHours {
             start_min: 9 * 60,
             end_min: 17 * 60,
             days: [true, true, true, true, true, false, false],
+            always_open: false,
         }
     }
 }
@@ -171,6 +187,23 @@ impl crate::server::Node {
     /// Whether it is within this node's operating hours now, by its clock.
     pub fn within_operating_hours(&self) -> bool {
         self.config.hours.open_at(self.clock.now(), &NoHolidays)
+    }
+
+    /// Refuses a wide-area service outside the common operating hours (JK-POL-0107, naming
+    /// the rule and the time in Tokyo); work within the caller's own municipality is always
+    /// allowed, so callers ask this only for services across municipalities.
+    pub fn require_service_hours(&self) -> Result<(), crate::error::ApiError> {
+        if self.within_operating_hours() {
+            return Ok(());
+        }
+        let now = tokyo().to_datetime(self.clock.now());
+        Err(crate::error::ApiError::with(
+            &juki_domain::catalogue::POLICY_OUTSIDE_HOURS,
+            serde_json::json!({
+                "hours": self.config.hours.describe(),
+                "now": now.strftime("%Y-%m-%d %H:%M (%a) Asia/Tokyo").to_string(),
+            }),
+        ))
     }
 }
 
@@ -188,6 +221,7 @@ mod tests {
             start: start.into(),
             end: end.into(),
             days: days.iter().map(|d| d.to_string()).collect(),
+            always_open: false,
         })
     }
 
@@ -310,5 +344,41 @@ mod tests {
         let dir = setup(Role::National, None);
         let config = NodeConfig::load(dir.path()).unwrap();
         assert_eq!(config.ca_dir, Some(dir.path().join("ca")));
+    }
+
+    /// A node whose clock says Saturday night refuses wide-area services with JK-POL-0107,
+    /// naming the rule; the same node always open serves them and warns.
+    #[test]
+    fn services_are_refused_out_of_hours_unless_always_open() {
+        use crate::config::{InitOptions, NodeConfig, init};
+        let dir = tempfile::tempdir().unwrap();
+        init(&InitOptions {
+            role: crate::config::Role::Municipal,
+            code: Some("131148".into()),
+            data_dir: dir.path().to_path_buf(),
+            listen: "127.0.0.1:0".into(),
+            parent: None,
+            ca_dir: None,
+        })
+        .unwrap();
+        let mut config = NodeConfig::load(dir.path()).unwrap();
+        let store = std::sync::Arc::new(config.open_store().unwrap());
+        let clock = std::sync::Arc::new(crate::FixedClock::new(at("2026-11-21T13:00:00Z")));
+        let node = crate::Node::new(config.clone(), store.clone(), clock.clone());
+        let e = node.require_service_hours().unwrap_err();
+        assert_eq!(e.def.code, "JK-POL-0107");
+        assert_eq!(
+            e.detail["hours"],
+            "mon,tue,wed,thu,fri 09:00–17:00 Asia/Tokyo"
+        );
+        assert_eq!(e.detail["now"], "2026-11-21 22:00 (Sat) Asia/Tokyo");
+        // Monday 9:00 in Tokyo is Monday 0:00 UTC.
+        clock.set(at("2026-11-23T00:00:00Z"));
+        assert!(node.require_service_hours().is_ok());
+        clock.set(at("2026-11-21T13:00:00Z"));
+        config.hours.always_open = true;
+        let node = crate::Node::new(config, store, clock);
+        assert!(node.require_service_hours().is_ok());
+        assert!(node.within_operating_hours());
     }
 }

@@ -361,3 +361,40 @@ fn node_stop_within_hours_waits_for_a_second_operator(demo: &Demo, base: u16) {
         "中野区 stopped on approval"
     );
 }
+
+/// `juki demo --always-open`: no node enforces operating hours (a stop always waits for a
+/// second person, whatever the hour), and every node's status says so.
+#[test]
+fn an_always_open_demo_warns_and_stops_only_with_approval() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = free_base();
+    let demo = Demo::start_with(dir.path(), base, 50, "warn", &["--always-open"]);
+    for who in ["national-operator", "131148-clerk", "130001-admin"] {
+        let out = run(&["status", "--profile", p(&demo.profile(who)), "--json"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let codes: Vec<String> = json(&out)["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w["code"].as_str().unwrap().to_string())
+            .collect();
+        assert!(
+            codes.contains(&"JK-POL-0108".to_string()),
+            "{who}: {codes:?}"
+        );
+    }
+    let out = run(&[
+        "node",
+        "stop",
+        "--profile",
+        p(&demo.profile("131148-admin")),
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(json(&out)["state"], "pending");
+    drop(demo);
+}

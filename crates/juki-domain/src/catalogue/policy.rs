@@ -51,6 +51,22 @@ pub static POLICY_OWN_APPROVAL: ErrorDef = ErrorDef {
     cause: "Two-person approval needs a second operator: the identity that created the request may reject it but not approve it.",
     remedy: "Ask another operator whose role may do the operation to approve it (`juki approve approve ID`).",
 };
+pub static POLICY_OUTSIDE_HOURS: ErrorDef = ErrorDef {
+    code: "JK-POL-0107",
+    class: Forbidden,
+    message_ja: "広域サービスの取扱時間外です",
+    message_en: "Wide-area services are closed at this hour",
+    cause: "Services across municipalities (wide-area certificates, the special move-in) are served within the common operating hours only: weekdays 9:00–17:00 Asia/Tokyo by default ([hours] in juki.toml; the detail names the rule and the time). Work within the clerk's own municipality is always allowed.",
+    remedy: "Retry within the operating hours the detail names; for rehearsals out of hours, a nation started with `juki demo --always-open` does not enforce them.",
+};
+pub static POLICY_ALWAYS_OPEN: ErrorDef = ErrorDef {
+    code: "JK-POL-0108",
+    class: Conflict,
+    message_ja: "取扱時間の制限が無効です（常時受付）",
+    message_en: "Operating hours are not enforced at this node (always open)",
+    cause: "`[hours] always_open = true` (as `juki demo --always-open` sets for rehearsals): wide-area services are served at any hour and every stop needs approval. A warning in `juki status`.",
+    remedy: "Remove `always_open` from [hours] in juki.toml (or start the demo without --always-open) before serving real windows.",
+};
 
 pub(super) static DEFS: &[&ErrorDef] = &[
     &POLICY_ROLE,
@@ -59,4 +75,6 @@ pub(super) static DEFS: &[&ErrorDef] = &[
     &POLICY_PURPOSE_MISSING,
     &POLICY_PURPOSE_UNKNOWN,
     &POLICY_OWN_APPROVAL,
+    &POLICY_OUTSIDE_HOURS,
+    &POLICY_ALWAYS_OPEN,
 ];

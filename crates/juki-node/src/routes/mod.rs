@@ -509,6 +509,9 @@ async fn status(
         warnings.push(Warning::from(&NET_LAGGING));
     }
     warnings.extend(node.cert_warnings());
+    if node.config.hours.always_open {
+        warnings.push(Warning::from(&juki_domain::catalogue::POLICY_ALWAYS_OPEN));
+    }
     Ok(axum::Json(Status {
         role: node.config.role.as_str().into(),
         code: node.config.code.map(|c| c.to_string()),

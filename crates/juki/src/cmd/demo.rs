@@ -34,6 +34,11 @@ pub struct Args {
     /// scripts and tests) instead of serving until Ctrl-C.
     #[arg(long)]
     no_wait: bool,
+    /// Do not enforce operating hours at any node (rehearsals at night): wide-area services
+    /// are served at any hour, and `juki status` warns (JK-POL-0108). Without it, a resumed
+    /// demo enforces them again.
+    #[arg(long)]
+    always_open: bool,
 }
 
 /// The nodes of the demo nation, in port order: (role, code, parent's index).
@@ -157,6 +162,12 @@ pub fn run(a: Args) -> Result<u8> {
             );
         }
         create(dir, &nodes, &a)?;
+    }
+    for n in &nodes {
+        juki_node::config::set_always_open(&dir.join("nodes").join(n.dir_name()), a.always_open)?;
+    }
+    if a.always_open {
+        eprintln!("operating hours are not enforced at any node (--always-open)");
     }
     let mut running = Running::default();
     let result = serve(dir, &nodes, &a, created, &mut running);

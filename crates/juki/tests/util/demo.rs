@@ -18,11 +18,17 @@ impl Demo {
 
     /// As [`Demo::start`], with the nodes logging at `level` (into DIR/nodes/*/node.log).
     pub fn start_logging(dir: &Path, base: u16, residents: u64, level: &str) -> Demo {
+        Demo::start_with(dir, base, residents, level, &[])
+    }
+
+    /// As [`Demo::start_logging`], with more arguments to `juki demo`.
+    pub fn start_with(dir: &Path, base: u16, residents: u64, level: &str, extra: &[&str]) -> Demo {
         let child = juki()
             .env("JUKI_LOG", level)
             .args(["demo", "--dir", dir.to_str().unwrap(), "--port"])
             .arg(base.to_string())
             .args(["--residents", &residents.to_string(), "--seed", "7"])
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
