@@ -424,6 +424,29 @@ pub fn a_code_change_continues_the_history(s: &dyn Store) {
     assert_eq!((st.residents_current, st.residents_total), (1, 2));
 }
 
+/// `residents` answers, for each code in order, exactly the current record `record` gives
+/// (a closed one too), and None for a code not held — without reading history.
+pub fn residents_by_code_are_their_records(s: &dyn Store) {
+    a_code_change_continues_the_history(s);
+    let (old, new) = (code(1_000_000_200), code(131_150_000));
+    let other = code(1_000_000_201);
+    seq_of(&apply1(
+        s,
+        &valid(&raw(ChangeKind::MoveIn, "K3", Some(other))),
+    ));
+    let missing = code(1_000_000_299);
+    let asked = [new, missing, old, other, new];
+    let got = s.residents(&asked).unwrap();
+    assert_eq!(got.len(), asked.len());
+    for (c, r) in asked.iter().zip(&got) {
+        let expected = s.record(*c).unwrap().map(|v| v.current);
+        assert_eq!(r, &expected, "{c}");
+    }
+    assert!(got[1].is_none());
+    assert_eq!(got[2].as_ref().unwrap().status, RecordStatus::Closed);
+    assert!(s.residents(&[]).unwrap().is_empty());
+}
+
 pub fn local_fields_stay_through_amendments(s: &dyn Store) {
     let c = code(1_000_000_300);
     let first = RawChange {
@@ -548,6 +571,7 @@ macro_rules! conformance_tests {
             search_by_four_facts,
             codes_are_assigned_from_the_pool,
             a_code_change_continues_the_history,
+            residents_by_code_are_their_records,
             local_fields_stay_through_amendments,
             stats_count_residents
         );

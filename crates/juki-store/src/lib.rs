@@ -48,6 +48,13 @@ pub trait Store: Send + Sync {
     /// The record of a resident with its whole history at this node, newest first.
     fn record(&self, code: ResidentCode) -> Result<Option<ResidentView>, StoreError>;
 
+    /// The current record of each resident in `codes`, in order (None: not held here), without
+    /// history: what identity verification answers. Ask for [`RESIDENTS_PER_CALL`] at a time.
+    fn residents(
+        &self,
+        codes: &[ResidentCode],
+    ) -> Result<Vec<Option<juki_domain::StoredResident>>, StoreError>;
+
     /// Residents matching the four facts, ordered by resident code, one page at a time.
     fn search(&self, query: &SearchQuery) -> Result<Vec<SearchHit>, StoreError>;
 

@@ -106,6 +106,9 @@ pub struct SearchQuery {
 
 /// The largest page a search returns.
 pub const SEARCH_LIMIT_MAX: usize = 1000;
+/// Residents a caller should ask [`crate::Store::residents`] for at once (one read
+/// transaction holds a reader connection for the whole call).
+pub const RESIDENTS_PER_CALL: usize = 1_000;
 /// The most journal entries one call returns.
 pub const JOURNAL_LIMIT_MAX: usize = 10_000;
 

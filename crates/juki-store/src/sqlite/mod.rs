@@ -666,6 +666,22 @@ impl Store for SqliteStore {
         })
     }
 
+    fn residents(
+        &self,
+        codes: &[ResidentCode],
+    ) -> Result<Vec<Option<juki_domain::StoredResident>>, StoreError> {
+        self.with_reader(|conn| {
+            let mut st = conn.prepare_cached(&rows::resident_by_code())?;
+            codes
+                .iter()
+                .map(|c| {
+                    let mut found = st.query([c.get() as i64])?;
+                    found.next()?.map(rows::read_resident).transpose()
+                })
+                .collect()
+        })
+    }
+
     fn search(&self, q: &SearchQuery) -> Result<Vec<SearchHit>, StoreError> {
         let limit = q.limit.clamp(1, SEARCH_LIMIT_MAX) as i64;
         self.with_reader(|conn| {

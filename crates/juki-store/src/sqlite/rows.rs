@@ -561,6 +561,15 @@ pub(crate) fn resident_select() -> String {
     format!("SELECT r.resident_code, r.status, {FACTS} FROM journal j CROSS JOIN residents r")
 }
 
+/// One resident's current record by code (`?1`), residents first (its primary key), then the
+/// journal entry holding its facts; rows read as [`resident_select`]'s.
+pub(crate) fn resident_by_code() -> String {
+    format!(
+        "SELECT r.resident_code, r.status, {FACTS} FROM residents r CROSS JOIN journal j \
+         WHERE r.resident_code = ?1 AND j.seq = r.facts_seq"
+    )
+}
+
 /// Reads a row of [`resident_select`].
 pub(crate) fn read_resident(row: &Row) -> Result<StoredResident, StoreError> {
     let code = resident_code(row.get(0)?)?;
