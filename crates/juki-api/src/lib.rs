@@ -3,6 +3,7 @@
 //! knows these shapes.
 
 mod approval;
+mod batch;
 mod change;
 mod error;
 mod link;
@@ -11,6 +12,7 @@ mod record;
 mod security;
 
 pub use approval::*;
+pub use batch::*;
 pub use change::*;
 pub use error::*;
 pub use link::*;

@@ -265,6 +265,29 @@ impl Client {
         Self::decode(resp).await
     }
 
+    /// Identity verification in bulk: `body` is JSON lines of queries; the answer streams
+    /// back as JSON lines (read it with `chunk()`), the last a `stopped` line if it ended early.
+    pub async fn identity_batch(
+        &self,
+        purpose: &str,
+        body: Vec<u8>,
+    ) -> Result<reqwest::Response, ClientError> {
+        let resp = self
+            .send(reqwest::Method::POST, "/v1/identity/batch", |r| {
+                r.query(&[("purpose", purpose)])
+                    .header(reqwest::header::CONTENT_TYPE, "application/x-ndjson")
+                    .body(body)
+            })
+            .await?;
+        if resp.status().is_success() {
+            return Ok(resp);
+        }
+        Err(Self::decode::<serde_json::Value>(resp)
+            .await
+            .err()
+            .unwrap_or_else(|| ClientError::Transport("refused without an error body".into())))
+    }
+
     /// A resident's disclosure report (開示), produced at this node and the tiers above it.
     pub async fn disclosure(
         &self,

@@ -398,3 +398,96 @@ fn an_always_open_demo_warns_and_stops_only_with_approval() {
     assert_eq!(json(&out)["state"], "pending");
     drop(demo);
 }
+
+/// `juki identity batch` at the national node: every resident of the population answered in
+/// order, malformed and unknown lines answered as such, the lookups audited with their purpose
+/// (the resident's disclosure shows them), and a clerk refused.
+#[test]
+fn batch_verification_answers_every_line_in_order_and_is_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = free_base();
+    let demo = Demo::start(dir.path(), base, 2_500);
+    let people = population(dir.path());
+    let mut queries = String::new();
+    for (i, (code, ..)) in people.iter().enumerate() {
+        if i % 2 == 0 {
+            queries.push_str(&format!(
+                "{{\"id\": \"q{i}\", \"resident_code\": \"{code}\"}}\n"
+            ));
+        } else {
+            queries.push_str(&format!("{code}\n"));
+        }
+    }
+    let unknown = juki_domain::ResidentCode::from_body(123_456).to_string();
+    queries.push_str(&format!("12345\n{{\"id\": \"bad\"\n{unknown}\n"));
+    let file = dir.path().join("queries.jsonl");
+    std::fs::write(&file, &queries).unwrap();
+    let out = dir.path().join("answers.jsonl");
+    let agency = demo.profile("national-agency");
+    let run_batch = |profile: &Path| {
+        run(&[
+            "identity",
+            "batch",
+            p(&file),
+            "--purpose",
+            "pension",
+            "--out",
+            p(&out),
+            "--profile",
+            p(profile),
+            "--json",
+        ])
+    };
+    let done = run_batch(&agency);
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    let summary = json(&done);
+    let n = people.len() as u64;
+    assert_eq!(summary["queries"], n + 3);
+    assert_eq!(summary["answered"], n + 3);
+    assert_eq!(summary["by_status"]["current"], n, "{summary}");
+    assert_eq!(summary["by_status"]["refused"], 2);
+    assert_eq!(summary["by_status"]["not-found"], 1);
+    let answers: Vec<serde_json::Value> = std::fs::read_to_string(&out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(answers.len() as u64, n + 3);
+    for (i, (code, family, ..)) in people.iter().enumerate() {
+        let a = &answers[i];
+        assert_eq!(a["resident_code"], code.as_str());
+        assert_eq!(a["current"]["family_name"], family.as_str());
+        let id = if i % 2 == 0 {
+            format!("q{i}")
+        } else {
+            (i + 1).to_string()
+        };
+        assert_eq!(a["id"], id);
+    }
+    assert_eq!(answers[n as usize]["error"], "JK-NODE-0110");
+    assert_eq!(answers[n as usize + 1]["error"], "JK-NODE-0103");
+    assert_eq!(answers[n as usize + 2]["status"], "not-found");
+
+    // The home clerk's disclosure of one of them shows the batch lookup and its purpose.
+    let (code, _, _, lgc) = people.iter().find(|r| r.3 == "131148").unwrap();
+    let clerk = demo.profile(&format!("{lgc}-clerk"));
+    let report = json(&run(&["disclose", code, "--profile", p(&clerk), "--json"]));
+    let national = &report["tiers"][2]["accesses"];
+    assert!(
+        national
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["function"] == "identity-lookup"
+                && a["purpose"] == "pension"
+                && a["to"] == "urn:juki:agency:national:agency"),
+        "{report:#}"
+    );
+    // A clerk is refused the whole batch.
+    assert_refused(&run_batch(&clerk), 1, "JK-POL-0101");
+    drop(demo);
+}

@@ -34,8 +34,31 @@ pub(super) fn routes() -> Router<AppState> {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct IdentityParams {
-    purpose: Option<String>,
+pub(super) struct IdentityParams {
+    pub(super) purpose: Option<String>,
+}
+
+/// The purpose an identity verification names, and its name at this node; a missing or
+/// unlisted one is refused (JK-POL-0104 / 0105, with the accepted codes) and audited.
+pub(super) fn purpose_of(
+    node: &Node,
+    caller: &Caller,
+    params: Result<Query<IdentityParams>, axum::extract::rejection::QueryRejection>,
+    targets: &[String],
+) -> Result<(String, String), ApiError> {
+    let purpose = params.ok().and_then(|q| q.0.purpose).unwrap_or_default();
+    let Some(name) = node.config.purposes.get(&purpose).cloned() else {
+        let def = if purpose.is_empty() {
+            &POLICY_PURPOSE_MISSING
+        } else {
+            &POLICY_PURPOSE_UNKNOWN
+        };
+        let action = policy::Action::IdentityLookup;
+        let mut e = node.deny(caller, AuditAction::IdentityLookup, targets, def, action);
+        e.detail["purposes"] = serde_json::json!(node.config.purposes.keys().collect::<Vec<_>>());
+        return Err(e);
+    };
+    Ok((purpose, name))
 }
 
 /// `GET /v1/identity/{code}?purpose=P`: an agency verifies a resident's identity, at a
@@ -60,17 +83,7 @@ async fn identity(
         AuditAction::IdentityLookup,
         &targets,
     )?;
-    let purpose = params.ok().and_then(|q| q.0.purpose).unwrap_or_default();
-    let Some(purpose_name) = node.config.purposes.get(&purpose).cloned() else {
-        let def = if purpose.is_empty() {
-            &POLICY_PURPOSE_MISSING
-        } else {
-            &POLICY_PURPOSE_UNKNOWN
-        };
-        let mut e = node.deny(&caller, AuditAction::IdentityLookup, &targets, def, action);
-        e.detail["purposes"] = serde_json::json!(node.config.purposes.keys().collect::<Vec<_>>());
-        return Err(e);
-    };
+    let (purpose, purpose_name) = purpose_of(&node, &caller, params, &targets)?;
     let entry = node
         .audit_entry(&caller, AuditAction::IdentityLookup)
         .targets(targets.to_vec())
@@ -92,7 +105,7 @@ async fn identity(
 }
 
 /// The identity facts only: what an agency and an upper tier see (no local fields).
-fn identity_fields(r: &StoredResident) -> RecordFields {
+pub(super) fn identity_fields(r: &StoredResident) -> RecordFields {
     RecordFields::new(&r.record.facts, &juki_domain::LocalFields::default())
 }
 
