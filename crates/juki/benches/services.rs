@@ -1,0 +1,147 @@
+//! Services benchmark: identity verification in bulk at the national node of a demo nation of
+//! JUKI_BENCH_RESIDENTS residents (default 1,000,000): `juki identity batch` of every resident
+//! (in a shuffled order) as the national agency, beside the same lookups one request at a time
+//! (`GET /v1/identity/{code}`, what an agency would do without the batch), measured in the
+//! same run.
+//!
+//! `cargo bench -p juki --bench services`. Environment: JUKI_BENCH_RESIDENTS, JUKI_BENCH_SINGLE
+//! (single lookups timed, default 5,000), JUKI_BENCH_DIR (where the demo is made).
+
+// A benchmark: a failed unwrap ends it with the reason.
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn env_u64(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn juki() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_juki"));
+    c.env("JUKI_LOG", "warn");
+    c
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+/// A base port with ten free ports after it.
+fn free_base() -> u16 {
+    (0..500)
+        .map(|i| 30_000 + (std::process::id() % 500) as u16 * 10 + i * 10)
+        .find(|&b| (b..b + 10).all(|p| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok()))
+        .unwrap()
+}
+
+struct Demo(Child);
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
+        let _ = self.0.wait();
+    }
+}
+
+/// SplitMix64, for a reproducible shuffle.
+fn shuffle<T>(v: &mut [T], mut seed: u64) {
+    for i in (1..v.len()).rev() {
+        seed = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = seed;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        v.swap(i, (z % (i as u64 + 1)) as usize);
+    }
+}
+
+fn main() {
+    let residents = env_u64("JUKI_BENCH_RESIDENTS", 1_000_000);
+    let single_n = env_u64("JUKI_BENCH_SINGLE", 5_000) as usize;
+    let base_dir = std::env::var_os("JUKI_BENCH_DIR").map_or_else(std::env::temp_dir, PathBuf::from);
+    let tmp = tempfile::tempdir_in(base_dir).unwrap();
+    let dir = tmp.path().join("demo");
+    let base = free_base();
+    println!(
+        "# juki services benchmark: {} cores, demo nation of {residents} residents on ports {base}…, dir {}",
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        dir.display()
+    );
+    println!("# command: cargo bench -p juki --bench services");
+    let t = Instant::now();
+    let _demo = Demo(
+        juki()
+            .args(["demo", "--dir", p(&dir), "--port", &base.to_string()])
+            .args(["--residents", &residents.to_string(), "--seed", "3"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    while !dir.join("demo.json").exists() {
+        assert!(t.elapsed() < Duration::from_secs(3_600), "the demo did not come up");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    println!(
+        "# demo up with every resident at the national node after {:.0} s",
+        t.elapsed().as_secs_f64()
+    );
+    let mut r = csv::Reader::from_path(dir.join("population.csv")).unwrap();
+    let col = r
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|c| c == "resident_code")
+        .unwrap();
+    let mut codes: Vec<String> = r.records().map(|x| x.unwrap()[col].to_string()).collect();
+    shuffle(&mut codes, 42);
+    let queries = tmp.path().join("queries.txt");
+    std::fs::write(&queries, codes.join("\n") + "\n").unwrap();
+    let profile = dir.join("profiles/national-agency.toml");
+
+    // One request at a time, as an agency would without the batch.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let client = juki_client::Profile::load(&profile)
+        .unwrap()
+        .client(Duration::from_secs(30))
+        .unwrap();
+    let t = Instant::now();
+    for code in codes.iter().take(single_n) {
+        let r = rt.block_on(client.identity(code, Some("pension"))).unwrap();
+        assert_eq!(&r.resident_code, code);
+    }
+    let single_rate = single_n as f64 / t.elapsed().as_secs_f64();
+    drop(client);
+
+    let out = tmp.path().join("answers.jsonl");
+    let t = Instant::now();
+    let done = juki()
+        .args(["identity", "batch", p(&queries), "--purpose", "pension", "--out", p(&out)])
+        .args(["--profile", p(&profile), "--json"])
+        .stderr(Stdio::null())
+        .output()
+        .unwrap();
+    let secs = t.elapsed().as_secs_f64();
+    assert!(done.status.success());
+    let summary: serde_json::Value = serde_json::from_slice(&done.stdout).unwrap();
+    assert_eq!(summary["by_status"]["current"], codes.len() as u64, "{summary}");
+    let batch_rate = codes.len() as f64 / secs;
+    println!(
+        "6. juki identity batch of {} queries at the national node (national-agency, purpose pension, shuffled codes, whole command incl. reading the file and writing the answers): {secs:.1} s, {batch_rate:.0} queries/s (target ≥ 50,000/s)",
+        codes.len()
+    );
+    println!(
+        "6. the same lookups one request at a time (GET /v1/identity/{{code}} over mutual TLS, one HTTP/2 connection, {single_n} of them): {single_rate:.0} queries/s; the batch is {:.1}x",
+        batch_rate / single_rate
+    );
+}
