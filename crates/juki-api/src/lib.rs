@@ -5,6 +5,7 @@
 mod approval;
 mod change;
 mod error;
+mod identity;
 mod link;
 mod operators;
 mod record;
@@ -13,6 +14,7 @@ mod security;
 pub use approval::*;
 pub use change::*;
 pub use error::*;
+pub use identity::*;
 pub use link::*;
 pub use operators::*;
 pub use record::*;

@@ -36,6 +36,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 mod approvals;
+mod identity;
 mod security;
 
 type AppState = Arc<Node>;
@@ -49,6 +50,7 @@ pub fn router(node: Arc<Node>) -> Router {
         .route("/v1/link/forward", post(link_forward))
         .route("/v1/link/code-pools", post(link_code_pools))
         .merge(security::routes())
+        .merge(identity::routes())
         .merge(approvals::routes())
         .merge(operators::routes())
         .route_layer(middleware::from_fn_with_state(node.clone(), admit));
