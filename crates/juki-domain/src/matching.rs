@@ -194,8 +194,27 @@ fn is_dash(c: char) -> bool {
 /// (full-width digits, letters and hyphens to ASCII, half-width kana to full-width); runs of
 /// kanji numerals to arabic digits; spaces dropped; `大字` dropped; after a number, 丁目, 番地,
 /// 番 and の become `-`, and 号 and 号室 end the number; any dash after a digit is `-`; a `-`
-/// at the end is dropped. Idempotent.
+/// at the end or before something other than a digit is dropped; the steps are repeated until
+/// the key no longer changes. Idempotent.
 pub fn address_key(address: &str) -> String {
+    // Dropping a dash can bring a number next to a marker (`2丁-目`), so the steps run again
+    // until nothing changes; each run after the first only shortens the key.
+    let mut key = address_key_once(address);
+    for _ in 0..ADDRESS_KEY_PASSES_MAX {
+        let again = address_key_once(&key);
+        if again == key {
+            break;
+        }
+        key = again;
+    }
+    key
+}
+
+/// Runs of [`address_key_once`] after the first, at most (each shortens the key; real
+/// addresses settle in one).
+const ADDRESS_KEY_PASSES_MAX: usize = 8;
+
+fn address_key_once(address: &str) -> String {
     let chars: Vec<char> = address
         .nfkc()
         .filter(|c| !c.is_whitespace() && !is_variation_selector(*c))
@@ -344,11 +363,28 @@ fn name_fit(query: &str, name: &PersonName) -> Fit {
     }
 }
 
-fn address_fit(query: &str, remainder: &str) -> (Fit, u32) {
+/// The [`address_key`] of an address as an agency may hold it, with the name of the record's
+/// local government in front (`東京都中野区中野2-3-4`, `中野区中野2-3-4`) taken off.
+fn query_address_key(query: &str, at: LocalGovernmentCode) -> String {
+    let key = address_key(query);
+    let Some(body) = crate::lgc::table().get(at) else {
+        return key;
+    };
+    [address_key(&body.full_name()), address_key(body.name)]
+        .iter()
+        .find_map(|prefix| key.strip_prefix(prefix.as_str()).filter(|r| !r.is_empty()))
+        .map_or_else(|| key.clone(), str::to_string)
+}
+
+fn address_fit(query: &str, address: &crate::record::Address) -> (Fit, u32) {
+    let remainder = &address.remainder;
     if without_spaces(query) == without_spaces(remainder) {
         return (Fit::AsWritten, ADDRESS_POINTS);
     }
-    let (q, r) = (address_key(query), address_key(remainder));
+    let (q, r) = (
+        query_address_key(query, address.code),
+        address_key(remainder),
+    );
     if q == r {
         (Fit::Folded, ADDRESS_FOLDED_POINTS)
     } else if !q.is_empty() && !r.is_empty() && (r.starts_with(&q) || q.starts_with(&r)) {
@@ -397,7 +433,7 @@ pub fn score(query: &MatchQuery, facts: &IdentityFacts) -> MatchScore {
     }
     if let Some(address) = query.address.as_deref().filter(|a| !a.trim().is_empty()) {
         possible += ADDRESS_POINTS;
-        let (fit, points) = address_fit(address, &facts.address.remainder);
+        let (fit, points) = address_fit(address, &facts.address);
         earned += points;
         fits.push(fit);
     }

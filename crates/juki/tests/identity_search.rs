@@ -178,7 +178,8 @@ fn residents(csv_bytes: &[u8]) -> Vec<Resident> {
 }
 
 /// The synthetic variant set: for each Japanese-script resident, a query with the name in a
-/// variant form (where one exists) and the address in another notation; candidates chosen as
+/// variant form (where one exists) and the address in another notation (every third with the
+/// prefecture and municipality name in front); candidates chosen as
 /// the node's search chooses them (reading key, birth date, sex), among the population plus two
 /// decoys per resident that share the reading, birth date and sex — one with the same name as
 /// written at another address (同姓同名), one with another family name of the same reading
@@ -237,7 +238,12 @@ fn variant_queries_find_the_resident_as_top_candidate() {
     for (i, r) in people.iter().enumerate() {
         let f = &r.facts;
         let name = variant_of(&format!("{}{}", f.name.family, f.name.given));
-        let address = other_notation(&f.address.remainder);
+        let mut address = other_notation(&f.address.remainder);
+        if i % 3 == 0 {
+            // Every third agency holds the address with the prefecture and municipality.
+            let body = juki_domain::lgc::table().get(f.address.code).unwrap();
+            address = format!("{}{address}", body.full_name());
+        }
         let query = MatchQuery {
             kana: format!("{} {}", f.name.family_kana, f.name.given_kana),
             birth_date: f.birth_date,
@@ -386,6 +392,24 @@ fn agency_finds_a_resident_by_four_facts_in_variant_forms() {
     match rt.block_on(c.identity_search(&params)) {
         Err(juki_client::ClientError::Refused { body, .. }) => assert_eq!(body.code, "JK-POL-0103"),
         other => panic!("expected a refusal, got {other:?}"),
+    }
+    drop(c);
+    // At the national node: at most 100 candidates; an empty reading is no query.
+    let c = juki_client::Profile::load(&agency)
+        .unwrap()
+        .client(std::time::Duration::from_secs(10))
+        .unwrap();
+    for (key, value, code) in [
+        ("limit", "101", "JK-NODE-0107"),
+        ("kana", "ー", "JK-NODE-0110"),
+    ] {
+        let mut params = params.to_vec();
+        params.retain(|(k, _)| *k != key);
+        params.push((key, value));
+        match rt.block_on(c.identity_search(&params)) {
+            Err(juki_client::ClientError::Refused { body, .. }) => assert_eq!(body.code, code),
+            other => panic!("expected {code}, got {other:?}"),
+        }
     }
     drop(c);
     drop(rt);

@@ -100,6 +100,8 @@ fn addresses_in_other_notations_fold_equal() {
         }
     }
     assert_eq!(address_key("中野二丁目3番4号"), "中野2-3-4");
+    // A dash dropped between 丁 and 目 joins them: the key settles in one call all the same.
+    assert_eq!(address_key("０丁-目"), "0");
     assert_eq!(address_key("大字上野123番地4"), "上野123-4");
     assert_ne!(address_key("中野2-3-4"), address_key("中野2-3-5"));
     assert_ne!(address_key("中野2-3-4"), address_key("中野2-34"));
@@ -165,6 +167,15 @@ fn scores_say_how_the_record_fits() {
     let mut other_day = query(Some("高橋一郎"), None);
     other_day.birth_date = BirthDate::parse_stored("1980-05-07").unwrap();
     assert_eq!(score(&other_day, &r).quality, Quality::Weak);
+    // The municipality's name in front of the address is taken off.
+    for written in ["東京都中野区中野2-3-4", "中野区中野二丁目3番4号"] {
+        let s = score(&query(Some("高橋一郎"), Some(written)), &r);
+        assert_eq!(
+            (s.quality, s.score),
+            (Quality::Strong, strong.score),
+            "{written}"
+        );
+    }
     // A building left out of the query still counts.
     let flat = facts(
         "高橋",
