@@ -288,6 +288,21 @@ impl Client {
             .unwrap_or_else(|| ClientError::Transport("refused without an error body".into())))
     }
 
+    /// Identity verification by the four facts for an agency (`juki identity search`).
+    /// `params`: `purpose`, `kana`, `birth_date`, `sex`, and optionally `name`, `address_code`,
+    /// `address`, `limit`.
+    pub async fn identity_search(
+        &self,
+        params: &[(&str, &str)],
+    ) -> Result<juki_api::IdentitySearchResponse, ClientError> {
+        let resp = self
+            .send(reqwest::Method::GET, "/v1/identity/search", |r| {
+                r.query(params)
+            })
+            .await?;
+        Self::decode(resp).await
+    }
+
     /// A resident's disclosure report (開示), produced at this node and the tiers above it.
     pub async fn disclosure(
         &self,

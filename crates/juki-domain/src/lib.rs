@@ -8,6 +8,7 @@ pub mod change;
 pub mod code;
 pub mod date;
 pub mod lgc;
+pub mod matching;
 pub mod name;
 pub mod problem;
 pub mod record;

@@ -65,7 +65,8 @@ fn shuffle<T>(v: &mut [T], mut seed: u64) {
 fn main() {
     let residents = env_u64("JUKI_BENCH_RESIDENTS", 1_000_000);
     let single_n = env_u64("JUKI_BENCH_SINGLE", 5_000) as usize;
-    let base_dir = std::env::var_os("JUKI_BENCH_DIR").map_or_else(std::env::temp_dir, PathBuf::from);
+    let base_dir =
+        std::env::var_os("JUKI_BENCH_DIR").map_or_else(std::env::temp_dir, PathBuf::from);
     let tmp = tempfile::tempdir_in(base_dir).unwrap();
     let dir = tmp.path().join("demo");
     let base = free_base();
@@ -80,7 +81,13 @@ fn main() {
     let t = Instant::now();
     let made = juki()
         .args(["demo", "--dir", p(&dir), "--port", &base.to_string()])
-        .args(["--residents", &residents.to_string(), "--seed", "3", "--no-wait"])
+        .args([
+            "--residents",
+            &residents.to_string(),
+            "--seed",
+            "3",
+            "--no-wait",
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
@@ -94,7 +101,10 @@ fn main() {
     let text = std::fs::read_to_string(&config).unwrap();
     assert!(text.contains("client_requests_per_second = 500"), "{text}");
     let text = text
-        .replace("client_requests_per_second = 500", "client_requests_per_second = 1000000")
+        .replace(
+            "client_requests_per_second = 500",
+            "client_requests_per_second = 1000000",
+        )
         .replace("client_burst = 1000", "client_burst = 10000000");
     std::fs::write(&config, text).unwrap();
     let _demo = Demo(
@@ -115,7 +125,10 @@ fn main() {
         .unwrap();
     let t = Instant::now();
     while rt.block_on(operator.status()).is_err() {
-        assert!(t.elapsed() < Duration::from_secs(120), "the national node did not come back");
+        assert!(
+            t.elapsed() < Duration::from_secs(120),
+            "the national node did not come back"
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
     let mut r = csv::Reader::from_path(dir.join("population.csv")).unwrap();
@@ -147,7 +160,15 @@ fn main() {
     let out = tmp.path().join("answers.jsonl");
     let t = Instant::now();
     let done = juki()
-        .args(["identity", "batch", p(&queries), "--purpose", "pension", "--out", p(&out)])
+        .args([
+            "identity",
+            "batch",
+            p(&queries),
+            "--purpose",
+            "pension",
+            "--out",
+            p(&out),
+        ])
         .args(["--profile", p(&profile), "--json"])
         .stderr(Stdio::null())
         .output()
@@ -155,7 +176,11 @@ fn main() {
     let secs = t.elapsed().as_secs_f64();
     assert!(done.status.success());
     let summary: serde_json::Value = serde_json::from_slice(&done.stdout).unwrap();
-    assert_eq!(summary["by_status"]["current"], codes.len() as u64, "{summary}");
+    assert_eq!(
+        summary["by_status"]["current"],
+        codes.len() as u64,
+        "{summary}"
+    );
     let batch_rate = codes.len() as f64 / secs;
     println!(
         "6. juki identity batch of {} queries at the national node (national-agency, purpose pension, shuffled codes, whole command incl. reading the file and writing the answers): {secs:.1} s, {batch_rate:.0} queries/s (target ≥ 50,000/s)",

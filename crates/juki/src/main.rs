@@ -43,7 +43,8 @@ enum Command {
     Ca(cmd::ca::Args),
     /// A node's audit log: verify it (`audit verify`), read it (`audit show`).
     Audit(cmd::audit::Args),
-    /// Identity verification for agencies (`identity verify CODE --purpose P`).
+    /// Identity verification for agencies (`identity verify CODE --purpose P`, `identity search
+    /// --kana K --birth-date D --sex S --purpose P`).
     Identity(cmd::identity::Args),
     /// A resident's disclosure report (開示): what each tier holds and who accessed it.
     Disclose(cmd::disclose::Args),

@@ -15,20 +15,6 @@ use std::time::Duration;
 use util::demo::{Demo, free_base};
 use util::*;
 
-fn json(out: &Output) -> serde_json::Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{e}: {} / {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
-
 /// Residents of the demo population: (resident code, family name, given name, municipality).
 fn population(dir: &Path) -> Vec<(String, String, String, String)> {
     let mut r = csv::Reader::from_path(dir.join("population.csv")).unwrap();
@@ -160,12 +146,7 @@ fn agency_lookup_shows_in_disclosure_and_refusals_are_documented() {
         );
     }
     let national = &tiers[2];
-    let lookups: Vec<_> = national["accesses"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|a| a["function"] == "identity-lookup" && a["result"] == "ok")
-        .collect();
+    let lookups = identity_lookups(national);
     assert_eq!(lookups.len(), 1, "{national:#}");
     assert_eq!(lookups[0]["purpose"], "pension");
     assert_eq!(lookups[0]["to"], "urn:juki:agency:national:agency");

@@ -37,6 +37,7 @@ use std::time::{Duration, Instant};
 
 mod approvals;
 mod batch;
+mod identity;
 mod security;
 
 type AppState = Arc<Node>;
@@ -51,6 +52,7 @@ pub fn router(node: Arc<Node>) -> Router {
         .route("/v1/link/code-pools", post(link_code_pools))
         .merge(security::routes())
         .merge(batch::routes())
+        .merge(identity::routes())
         .merge(approvals::routes())
         .merge(operators::routes())
         .route_layer(middleware::from_fn_with_state(node.clone(), admit));

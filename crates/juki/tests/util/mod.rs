@@ -165,3 +165,29 @@ pub fn ok(out: &Output) -> String {
     );
     String::from_utf8(out.stdout.clone()).unwrap()
 }
+
+/// A command's standard output as JSON (the output and its errors in the panic otherwise).
+pub fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {} / {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+/// A path as the `&str` a command line takes.
+pub fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+/// The identity lookups that succeeded among the accesses of a disclosure report's tier.
+pub fn identity_lookups(tier: &serde_json::Value) -> Vec<&serde_json::Value> {
+    tier["accesses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["function"] == "identity-lookup" && a["result"] == "ok")
+        .collect()
+}

@@ -1,0 +1,167 @@
+//! Identity verification by the four facts (本人確認情報の検索): an agency describes a person by
+//! reading, birth date, sex and optionally name and address; the node answers the residents who
+//! may be that person, ranked by the matching rules of docs/domain.md.
+
+use super::{AppState, bad_query, blocking};
+use crate::caller::Caller;
+use crate::error::ApiError;
+use crate::policy;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::routing::get;
+use juki_api::{
+    IDENTITY_CANDIDATES_DEFAULT, IDENTITY_CANDIDATES_MAX, IdentityCandidate,
+    IdentitySearchResponse, RecordFields,
+};
+use juki_audit::Action as AuditAction;
+use juki_domain::catalogue::{
+    NODE_BAD_QUERY, NODE_TOO_MANY, POLICY_PURPOSE_MISSING, POLICY_PURPOSE_UNKNOWN,
+};
+use juki_domain::matching::{MatchQuery, rank};
+use juki_domain::{LocalGovernmentCode, RecordStatus, Sex, date, name};
+use juki_store::{SEARCH_LIMIT_MAX, SearchQuery};
+use serde::Deserialize;
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new().route("/v1/identity/search", get(identity_search))
+}
+
+/// `GET /v1/identity/search` parameters.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IdentitySearchParams {
+    purpose: Option<String>,
+    kana: String,
+    birth_date: String,
+    sex: String,
+    name: Option<String>,
+    address_code: Option<String>,
+    address: Option<String>,
+    limit: Option<usize>,
+}
+
+/// `GET /v1/identity/search?purpose=P&kana=…&birth_date=…&sex=…`: at a prefecture or the
+/// national node, for a purpose from the node's configured list. The candidates are the
+/// residents the 4-fact search finds (reading key, birth date, sex, and the address code when
+/// given), ranked by [`juki_domain::matching::score`]; every one answered is audited with the
+/// purpose before the answer is sent.
+async fn identity_search(
+    State(node): State<AppState>,
+    caller: Caller,
+    params: Result<Query<IdentitySearchParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<axum::Json<IdentitySearchResponse>, ApiError> {
+    let action = policy::Action::IdentityLookup;
+    node.authorize(
+        &caller,
+        action,
+        node.jurisdiction(),
+        AuditAction::IdentityLookup,
+        &[],
+    )?;
+    let Query(p) = params.map_err(|e| {
+        ApiError::with(
+            &NODE_BAD_QUERY,
+            serde_json::json!({ "reason": e.body_text() }),
+        )
+    })?;
+    let purpose = p.purpose.clone().unwrap_or_default();
+    let Some(purpose_name) = node.config.purposes.get(&purpose).cloned() else {
+        let def = if purpose.is_empty() {
+            &POLICY_PURPOSE_MISSING
+        } else {
+            &POLICY_PURPOSE_UNKNOWN
+        };
+        let mut e = node.deny(&caller, AuditAction::IdentityLookup, &[], def, action);
+        e.detail["purposes"] = serde_json::json!(node.config.purposes.keys().collect::<Vec<_>>());
+        return Err(e);
+    };
+    let (query, store_query, limit) = parse(p)?;
+    let hits = blocking(&node, move |s| s.search(&store_query)).await?;
+    let ranked = rank(&query, hits.iter().map(|h| &h.resident.record.facts));
+    // Equal scores: a record in force before a closed one.
+    let mut ranked: Vec<_> = ranked
+        .into_iter()
+        .map(|(i, s)| (&hits[i].resident, s))
+        .collect();
+    ranked.sort_by_key(|(r, s)| {
+        (
+            std::cmp::Reverse((s.score, s.quality)),
+            r.status != RecordStatus::Current,
+        )
+    });
+    ranked.truncate(limit);
+    let targets: Vec<String> = ranked
+        .iter()
+        .map(|(r, _)| r.record.resident_code.to_string())
+        .collect();
+    node.audit(
+        node.audit_entry(&caller, AuditAction::IdentityLookup)
+            .targets(targets)
+            .purpose(purpose.as_str()),
+    )?;
+    let candidates = ranked
+        .into_iter()
+        .map(|(r, s)| IdentityCandidate {
+            resident_code: r.record.resident_code.to_string(),
+            status: r.status.as_str().into(),
+            quality: s.quality.as_str().into(),
+            score: s.score,
+            current: (r.status == RecordStatus::Current)
+                .then(|| RecordFields::new(&r.record.facts, &juki_domain::LocalFields::default())),
+        })
+        .collect();
+    Ok(axum::Json(IdentitySearchResponse {
+        purpose,
+        purpose_name,
+        node: node.node_uri.clone(),
+        candidates,
+    }))
+}
+
+/// The matching query, the store's 4-fact search that finds the candidates, and the number of
+/// candidates to answer.
+fn parse(p: IdentitySearchParams) -> Result<(MatchQuery, SearchQuery, usize), ApiError> {
+    let search_key = name::kana_search_key(&p.kana);
+    if search_key.is_empty() {
+        return Err(ApiError::with(
+            &NODE_BAD_QUERY,
+            serde_json::json!({ "reason": "kana is empty" }),
+        ));
+    }
+    let birth_date =
+        date::parse_birth_date(&p.birth_date).map_err(|e| bad_query("birth_date", e))?;
+    let sex = Sex::parse(&p.sex).map_err(|e| bad_query("sex", e))?;
+    let address_code = p
+        .address_code
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .map(LocalGovernmentCode::parse)
+        .transpose()
+        .map_err(|e| bad_query("address_code", e))?;
+    let limit = p.limit.unwrap_or(IDENTITY_CANDIDATES_DEFAULT);
+    if limit == 0 || limit > IDENTITY_CANDIDATES_MAX {
+        return Err(ApiError::with(
+            &NODE_TOO_MANY,
+            serde_json::json!({ "limit_max": IDENTITY_CANDIDATES_MAX }),
+        ));
+    }
+    let store_query = SearchQuery {
+        search_key,
+        birth_date,
+        sex,
+        address_code,
+        address_prefix: None,
+        include_closed: true,
+        after: None,
+        limit: SEARCH_LIMIT_MAX,
+    };
+    let query = MatchQuery {
+        kana: p.kana,
+        birth_date,
+        sex,
+        name: p.name.filter(|n| !n.trim().is_empty()),
+        address_code,
+        address: p.address.filter(|a| !a.trim().is_empty()),
+    };
+    Ok((query, store_query, limit))
+}
