@@ -65,8 +65,11 @@ async fn batch(
         .into_response())
 }
 
-/// Reads the queries, answers them a chunk at a time, and ends with a [`BatchStopped`] line
-/// if it must stop early.
+/// Chunks being answered at once: the next is read and parsed while the last is looked up.
+const CHUNKS_AT_ONCE: usize = 2;
+
+/// Reads the queries, answers them a chunk at a time (in order, [`CHUNKS_AT_ONCE`] at once),
+/// and ends with a [`BatchStopped`] line if it must stop early.
 async fn run(
     node: Arc<Node>,
     caller: Caller,
@@ -80,77 +83,133 @@ async fn run(
     let mut chunk: Vec<String> = Vec::with_capacity(CHUNK);
     let mut line_no: u64 = 0;
     let mut answered: u64 = 0;
-    let stop = |def: &'static ErrorDef, detail: serde_json::Value, answered: u64| {
-        let line = BatchStopped {
-            stopped: juki_api::ErrorBody::new(def, detail),
-            answered,
-        };
-        let mut b = serde_json::to_vec(&line).unwrap_or_default();
-        b.push(b'\n');
-        Bytes::from(b)
-    };
+    let mut working = Working::new();
     let mut ended = false;
     loop {
-        // Cut whole lines out of what has arrived.
-        while let Some(at) = pending.iter().position(|&b| b == b'\n') {
-            let line: Vec<u8> = pending.drain(..=at).collect();
-            line_no += 1;
-            chunk.push(String::from_utf8_lossy(&line[..line.len() - 1]).into_owned());
-            if chunk.len() == CHUNK {
+        // Cut whole lines out of what has arrived (one pass, one move of the rest).
+        let mut from = 0;
+        while chunk.len() < CHUNK {
+            let Some(at) = pending[from..].iter().position(|&b| b == b'\n') else {
                 break;
-            }
+            };
+            line_no += 1;
+            chunk.push(String::from_utf8_lossy(&pending[from..from + at]).into_owned());
+            from += at + 1;
         }
+        pending.drain(..from);
         if pending.len() > BATCH_LINE_BYTES_MAX && chunk.len() < CHUNK {
             let detail =
                 serde_json::json!({ "line": line_no + 1, "line_bytes_max": BATCH_LINE_BYTES_MAX });
-            let _ = tx.send(stop(&NODE_BODY_TOO_LARGE, detail, answered)).await;
+            flush(&mut working, &tx, &mut answered).await;
+            let _ = tx
+                .send(stopped_line(&NODE_BODY_TOO_LARGE, detail, answered))
+                .await;
             return;
         }
         if ended && !pending.is_empty() && chunk.len() < CHUNK {
             line_no += 1;
             chunk.push(String::from_utf8_lossy(&std::mem::take(&mut pending)).into_owned());
         }
-        if line_no > BATCH_QUERIES_MAX {
-            let detail = serde_json::json!({ "queries_max": BATCH_QUERIES_MAX });
-            let _ = tx.send(stop(&NODE_TOO_MANY, detail, answered)).await;
-            return;
-        }
-        if started.elapsed() > BATCH_TIME_MAX {
-            let detail = serde_json::json!({ "seconds_max": BATCH_TIME_MAX.as_secs() });
-            let _ = tx.send(stop(&NODE_DEADLINE, detail, answered)).await;
+        let refusal = if line_no > BATCH_QUERIES_MAX {
+            Some((
+                &NODE_TOO_MANY,
+                serde_json::json!({ "queries_max": BATCH_QUERIES_MAX }),
+            ))
+        } else if started.elapsed() > BATCH_TIME_MAX {
+            Some((
+                &NODE_DEADLINE,
+                serde_json::json!({ "seconds_max": BATCH_TIME_MAX.as_secs() }),
+            ))
+        } else {
+            None
+        };
+        if let Some((def, detail)) = refusal {
+            if flush(&mut working, &tx, &mut answered).await {
+                let _ = tx.send(stopped_line(def, detail, answered)).await;
+            }
             return;
         }
         if chunk.len() == CHUNK || (ended && !chunk.is_empty()) {
             let first = line_no - chunk.len() as u64 + 1;
             let lines = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
             let n = lines.len() as u64;
-            match answer(&node, &caller, &purpose, first, lines).await {
-                Ok(bytes) => {
-                    if tx.send(bytes).await.is_err() {
-                        return; // the client went away
-                    }
-                    answered += n;
-                }
-                Err(e) => {
-                    let _ = tx.send(stop(e.def, e.detail, answered)).await;
-                    return;
-                }
+            let (node, caller, purpose) = (node.clone(), caller.clone(), purpose.clone());
+            working.push_back((
+                n,
+                tokio::spawn(async move { answer(&node, &caller, &purpose, first, lines).await }),
+            ));
+            if working.len() >= CHUNKS_AT_ONCE
+                && !send_first(&mut working, &tx, &mut answered).await
+            {
+                return;
             }
             continue;
         }
         if ended {
+            flush(&mut working, &tx, &mut answered).await;
             return;
         }
         match data.next().await {
             Some(Ok(bytes)) => pending.extend_from_slice(&bytes),
             Some(Err(e)) => {
                 let detail = serde_json::json!({ "reason": e.to_string() });
-                let _ = tx.send(stop(&NODE_BAD_BODY, detail, answered)).await;
+                if flush(&mut working, &tx, &mut answered).await {
+                    let _ = tx
+                        .send(stopped_line(&NODE_BAD_BODY, detail, answered))
+                        .await;
+                }
                 return;
             }
             None => ended = true,
         }
     }
+}
+
+/// The last line of a batch that ends early.
+fn stopped_line(def: &'static ErrorDef, detail: serde_json::Value, answered: u64) -> Bytes {
+    let line = BatchStopped {
+        stopped: juki_api::ErrorBody::new(def, detail),
+        answered,
+    };
+    let mut b = serde_json::to_vec(&line).unwrap_or_default();
+    b.push(b'\n');
+    Bytes::from(b)
+}
+
+type Working = std::collections::VecDeque<(u64, tokio::task::JoinHandle<Result<Bytes, ApiError>>)>;
+
+/// Sends the oldest chunk's answers, or the line saying why it failed; false when the batch
+/// must end (a failure, or the client went away).
+async fn send_first(working: &mut Working, tx: &mpsc::Sender<Bytes>, answered: &mut u64) -> bool {
+    let Some((n, handle)) = working.pop_front() else {
+        return true;
+    };
+    let result = handle
+        .await
+        .unwrap_or_else(|_| Err(ApiError::new(&juki_domain::catalogue::NODE_INTERNAL)));
+    match result {
+        Ok(bytes) => {
+            if tx.send(bytes).await.is_err() {
+                return false;
+            }
+            *answered += n;
+            true
+        }
+        Err(e) => {
+            let _ = tx.send(stopped_line(e.def, e.detail, *answered)).await;
+            false
+        }
+    }
+}
+
+/// Sends every chunk being answered, in order; false when the batch must end.
+async fn flush(working: &mut Working, tx: &mpsc::Sender<Bytes>, answered: &mut u64) -> bool {
+    while !working.is_empty() {
+        if !send_first(working, tx, answered).await {
+            return false;
+        }
+    }
+    true
 }
 
 /// One chunk: parse, look up (one read), decide each by the policy, audit, serialise.
