@@ -8,6 +8,7 @@ mod error;
 mod link;
 mod operators;
 mod record;
+mod route;
 mod security;
 
 pub use approval::*;
@@ -16,6 +17,7 @@ pub use error::*;
 pub use link::*;
 pub use operators::*;
 pub use record::*;
+pub use route::*;
 pub use security::*;
 
 /// The version of the wire protocol this build speaks (carried in `/healthz` and, between

@@ -36,6 +36,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 mod approvals;
+mod route;
 mod security;
 
 type AppState = Arc<Node>;
@@ -51,6 +52,7 @@ pub fn router(node: Arc<Node>) -> Router {
         .merge(security::routes())
         .merge(approvals::routes())
         .merge(operators::routes())
+        .merge(route::routes())
         .route_layer(middleware::from_fn_with_state(node.clone(), admit));
     Router::new()
         .route("/healthz", get(healthz))
