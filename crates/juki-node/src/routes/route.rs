@@ -139,3 +139,130 @@ async fn ping(
         answer: ping,
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use axum::http::{Request, StatusCode};
+    use juki_pki::Identity;
+    use std::sync::Arc;
+    use tower::ServiceExt;
+
+    /// 中野区's node, standalone (no parent), its clock at a fixed instant.
+    fn nakano(dir: &std::path::Path) -> Arc<crate::Node> {
+        crate::routes::tests::node(dir, |_| {})
+    }
+
+    fn who(role: juki_pki::Role, code: &str) -> Peer {
+        let c = LocalGovernmentCode::parse(code).unwrap();
+        Peer(Some(
+            Identity::new(role, Jurisdiction::Local(c), role.as_str()).unwrap(),
+        ))
+    }
+
+    fn envelope(node: &crate::Node) -> RouteEnvelope {
+        RouteEnvelope {
+            protocol: PROTOCOL_VERSION,
+            request_id: "t-1".into(),
+            deadline_ms: node.clock.now_ms() + 5_000,
+            hops: 1,
+            from: "272191".into(),
+            to: "131148".into(),
+            kind: "ping".into(),
+            payload: serde_json::json!({}),
+        }
+    }
+
+    async fn relay_as(
+        node: &Arc<crate::Node>,
+        peer: Peer,
+        env: &RouteEnvelope,
+    ) -> (StatusCode, serde_json::Value) {
+        let mut req = Request::post("/v1/route")
+            .body(Body::from(serde_json::to_vec(env).unwrap()))
+            .unwrap();
+        req.extensions_mut().insert(peer);
+        let resp = crate::routes::router(node.clone())
+            .oneshot(req)
+            .await
+            .unwrap();
+        let status = resp.status();
+        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        (status, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    #[tokio::test]
+    async fn the_destination_answers_and_every_refusal_names_its_cause() {
+        let dir = tempfile::tempdir().unwrap();
+        let node = nakano(dir.path());
+        let parent = who(juki_pki::Role::Prefecture, "130001");
+        let env = envelope(&node);
+
+        let (status, body) = relay_as(&node, parent.clone(), &env).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["path"], serde_json::json!(["131148 中野区"]));
+        assert_eq!(body["payload"]["name"], "中野区");
+
+        let cases = [
+            (
+                RouteEnvelope {
+                    kind: "nothing".into(),
+                    ..env.clone()
+                },
+                "JK-NET-0125",
+            ),
+            (
+                RouteEnvelope {
+                    hops: crate::routing::HOPS_MAX + 1,
+                    ..env.clone()
+                },
+                "JK-NET-0124",
+            ),
+            (
+                RouteEnvelope {
+                    deadline_ms: node.clock.now_ms() - 1,
+                    ..env.clone()
+                },
+                "JK-NET-0123",
+            ),
+            (
+                RouteEnvelope {
+                    to: "999999".into(),
+                    ..env.clone()
+                },
+                "JK-NET-0121",
+            ),
+            // Up to a parent this standalone node does not have.
+            (
+                RouteEnvelope {
+                    to: "272191".into(),
+                    ..env.clone()
+                },
+                "JK-NET-0122",
+            ),
+        ];
+        for (e, code) in cases {
+            let (_, body) = relay_as(&node, parent.clone(), &e).await;
+            assert_eq!(body["code"], code, "{body}");
+        }
+
+        // People, and nodes that are not linked to this one, are refused.
+        for peer in [
+            who(juki_pki::Role::Clerk, "131148"),
+            who(juki_pki::Role::Prefecture, "270008"),
+            who(juki_pki::Role::Municipal, "131202"),
+        ] {
+            let (status, body) = relay_as(&node, peer, &env).await;
+            assert_eq!(
+                (status, body["code"].as_str()),
+                (StatusCode::FORBIDDEN, Some("JK-NET-0126")),
+                "{body}"
+            );
+        }
+        let (status, _) = relay_as(&node, Peer(None), &env).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+}
