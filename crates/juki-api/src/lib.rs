@@ -10,6 +10,7 @@ mod identity;
 mod link;
 mod operators;
 mod record;
+mod route;
 mod security;
 
 pub use approval::*;
@@ -20,6 +21,7 @@ pub use identity::*;
 pub use link::*;
 pub use operators::*;
 pub use record::*;
+pub use route::*;
 pub use security::*;
 
 /// The version of the wire protocol this build speaks (carried in `/healthz` and, between

@@ -331,6 +331,42 @@ impl Client {
         Self::decode(resp).await
     }
 
+    /// Relays a routed request to this node (its parent, child or configured route), waiting
+    /// at most `timeout` (the time left before the envelope's deadline).
+    pub async fn route(
+        &self,
+        env: &juki_api::RouteEnvelope,
+        timeout: Duration,
+    ) -> Result<juki_api::RouteAnswer, ClientError> {
+        let resp = self
+            .send(reqwest::Method::POST, "/v1/route", |r| {
+                r.json(env).timeout(timeout)
+            })
+            .await?;
+        Self::decode(resp).await
+    }
+
+    /// Tells this node, as its child, the URL this child serves at.
+    pub async fn hello(
+        &self,
+        req: &juki_api::HelloRequest,
+    ) -> Result<juki_api::HelloResponse, ClientError> {
+        self.post_json("/v1/link/hello", req).await
+    }
+
+    /// Asks this node to ping node `code` (a local government code, or `national`) through
+    /// the network (`juki route ping`).
+    pub async fn route_ping(&self, code: &str) -> Result<juki_api::PingReport, ClientError> {
+        let resp = self
+            .send(
+                reqwest::Method::POST,
+                &format!("/v1/route/ping/{code}"),
+                |r| r,
+            )
+            .await?;
+        Self::decode(resp).await
+    }
+
     /// Verifies this node's audit log (`juki audit verify --profile`).
     pub async fn audit_verify(&self) -> Result<serde_json::Value, ClientError> {
         let resp = self

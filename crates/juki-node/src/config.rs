@@ -114,6 +114,13 @@ struct RawConfig {
     /// The network CA, at the national node only: it revokes certificates once approved.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     ca: Option<CaSettings>,
+    /// The URL other nodes reach this node at (default `https://LISTEN`); a child tells its
+    /// parent this URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    url: Option<String>,
+    /// `[routes]`: routed requests for these codes go straight to these URLs (docs/operations.md).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    routes: std::collections::BTreeMap<String, String>,
 }
 
 /// `[ca]`: the network CA's directory (docs/approvals.md), at the national node.
@@ -171,6 +178,10 @@ pub struct NodeConfig {
     pub hours: crate::hours::OperatingHours,
     /// The network CA's directory (national node only), as an absolute path.
     pub ca_dir: Option<PathBuf>,
+    /// The URL other nodes reach this node at.
+    pub url: String,
+    /// Direct routes: destination code to URL (`[routes]`).
+    pub routes: std::collections::BTreeMap<LocalGovernmentCode, String>,
 }
 
 /// A configuration error with its catalogue entry.
@@ -244,6 +255,8 @@ impl NodeConfig {
             purposes,
             hours,
             ca,
+            url,
+            routes,
         } = raw;
         let hours = crate::hours::OperatingHours::from_settings(&hours)
             .map_err(|e| cfg_err(&CFG_INVALID, e))?;
@@ -297,6 +310,9 @@ impl NodeConfig {
         let listen: SocketAddr = listen
             .parse()
             .map_err(|e| cfg_err(&CFG_INVALID, format!("listen = {listen:?}: {e}")))?;
+        let url = url.unwrap_or_else(|| format!("https://{listen}"));
+        let routes =
+            crate::routing::check_routes(&url, routes).map_err(|e| cfg_err(&CFG_INVALID, e))?;
         if let Some(p) = &parent
             && !p.starts_with("https://")
         {
@@ -377,6 +393,8 @@ impl NodeConfig {
             purposes,
             hours,
             ca_dir,
+            url,
+            routes,
         })
     }
 
@@ -503,6 +521,8 @@ pub fn init(opts: &InitOptions) -> Result<NodeConfig> {
         },
         hours: crate::hours::HoursSettings::default(),
         ca: None,
+        url: None,
+        routes: Default::default(),
     };
     let mut raw = raw;
     let config = NodeConfig::validate(&opts.data_dir, raw.clone())?;

@@ -15,6 +15,7 @@ mod metrics;
 pub mod policy;
 pub mod ratelimit;
 mod routes;
+pub mod routing;
 mod server;
 pub mod tls;
 

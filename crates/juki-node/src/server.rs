@@ -55,6 +55,8 @@ pub struct Node {
     pub(crate) stop: tokio::sync::watch::Sender<bool>,
     /// Operator accounts: password and one-time-code logins (None: certificates only).
     pub operators: Option<Arc<juki_operators::OperatorStore>>,
+    /// Routed requests: children's URLs and the handlers of each kind (crate::routing).
+    pub routing: crate::routing::Routing,
 }
 
 impl Node {
@@ -62,7 +64,6 @@ impl Node {
         let admission = Arc::new(Semaphore::new(config.limits.concurrent_requests_max));
         let boot_id = (clock.now_ms() as u64) & 0xffff_ffff;
         Node {
-            config,
             store,
             clock,
             metrics: Metrics::new(),
@@ -78,6 +79,8 @@ impl Node {
             approvals: None,
             stop: tokio::sync::watch::Sender::new(false),
             operators: None,
+            routing: crate::routing::Routing::open(&config.data_dir),
+            config,
         }
         .named()
     }
@@ -126,10 +129,7 @@ impl Node {
         let peer = peer
             .and_then(|p| p.0)
             .ok_or_else(|| ApiError::new(&TLS_NO_CLIENT_CERT))?;
-        let me = self.config.identity().map_err(|e| {
-            tracing::error!(error = %e, "this node's own identity is invalid");
-            ApiError::new(&NODE_INTERNAL)
-        })?;
+        let me = self.own_identity()?;
         juki_pki::may_push(&peer, &me)
             .map_err(|r| ApiError::with(r.def(), serde_json::json!({ "reason": r.to_string() })))?;
         if peer.jurisdiction != juki_pki::Jurisdiction::Local(from) {
@@ -139,6 +139,15 @@ impl Node {
             ));
         }
         Ok(())
+    }
+
+    /// This node's own identity (its certificate's), or an internal error when its
+    /// configuration cannot name one.
+    pub(crate) fn own_identity(&self) -> Result<juki_pki::Identity, ApiError> {
+        self.config.identity().map_err(|e| {
+            tracing::error!(error = %e, "this node's own identity is invalid");
+            ApiError::new(&NODE_INTERNAL)
+        })
     }
 
     /// Warnings about this node's certificate: it expires within 30 days.
@@ -249,6 +258,11 @@ pub async fn serve(
             stop_links.clone(),
         )));
         links.push(tokio::spawn(crate::link::keep_pools(
+            node.clone(),
+            parent.clone(),
+            stop_links.clone(),
+        )));
+        links.push(tokio::spawn(crate::routing::announce(
             node.clone(),
             parent.clone(),
             stop_links.clone(),

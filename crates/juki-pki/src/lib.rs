@@ -21,7 +21,7 @@ pub use cert::{EXPIRY_WARNING_DAYS, Serial, expires_within, not_after};
 pub use error::PkiError;
 pub use files::{check_private, write_secret};
 pub use identity::{Identity, Jurisdiction, NAME_CHARS_MAX, Role, URI_PREFIX};
-pub use link::{LinkRefusal, may_push, may_request_pool};
+pub use link::{LinkRefusal, may_push, may_request_pool, may_route};
 pub use tls::{
     Expect, NodeTls, client_config, handshake_error_def, io_error_def, peer_identity, server_config,
 };

@@ -72,6 +72,18 @@ pub fn may_request_pool(peer: &Identity, me: &Identity) -> Result<(), LinkRefusa
     child_of(peer, me)
 }
 
+/// Whether `peer` may relay a routed request (`POST /v1/route`) into `me`: a node linked to
+/// `me` either way, its child or, new with routing, its parent (a parent calling down
+/// presents its own node certificate). People never. Routes configured between two nodes
+/// outside the tree are checked by the node against its own configuration.
+pub fn may_route(peer: &Identity, me: &Identity) -> Result<(), LinkRefusal> {
+    child_of(peer, me).or_else(|up| match child_of(me, peer) {
+        Ok(()) => Ok(()),
+        // Name the refusal of the upward direction: it is the one people run into.
+        Err(_) => Err(up),
+    })
+}
+
 /// `peer` is a node whose parent is `me`.
 fn child_of(peer: &Identity, me: &Identity) -> Result<(), LinkRefusal> {
     if !peer.role.is_node() {
@@ -218,5 +230,35 @@ mod tests {
             code_of(may_request_pool(&pref("270008"), &national())),
             "ok"
         );
+    }
+
+    #[test]
+    fn routed_requests_travel_both_ways_along_the_tree_only() {
+        // Up, as a push.
+        assert_eq!(code_of(may_route(&muni("131148"), &pref("130001"))), "ok");
+        assert_eq!(code_of(may_route(&pref("130001"), &national())), "ok");
+        // Down: the parent calls its child.
+        assert_eq!(code_of(may_route(&pref("130001"), &muni("131148"))), "ok");
+        assert_eq!(code_of(may_route(&national(), &pref("270008"))), "ok");
+        // Not across, and not skipping a tier.
+        assert_eq!(
+            code_of(may_route(&pref("270008"), &muni("131148"))),
+            "JK-TLS-0105"
+        );
+        assert_eq!(
+            code_of(may_route(&muni("272191"), &muni("131148"))),
+            "JK-TLS-0105"
+        );
+        assert_eq!(
+            code_of(may_route(&national(), &muni("131148"))),
+            "JK-TLS-0105"
+        );
+        assert_eq!(
+            code_of(may_route(&pref("130001"), &pref("270008"))),
+            "JK-TLS-0105"
+        );
+        // People never.
+        let clerk = id(Role::Clerk, Some("131148"), "clerk");
+        assert_eq!(code_of(may_route(&clerk, &muni("131148"))), "JK-TLS-0107");
     }
 }

@@ -160,6 +160,13 @@ impl<S: Store> Store for Faulty<S> {
         self.inner.record(code)
     }
 
+    fn residents(
+        &self,
+        codes: &[ResidentCode],
+    ) -> Result<Vec<Option<juki_domain::StoredResident>>, StoreError> {
+        self.inner.residents(codes)
+    }
+
     fn search(&self, query: &SearchQuery) -> Result<Vec<SearchHit>, StoreError> {
         self.inner.search(query)
     }
@@ -344,6 +351,13 @@ impl<S: Store> Store for Mutant<S> {
 
     fn record(&self, code: ResidentCode) -> Result<Option<ResidentView>, StoreError> {
         self.inner.record(code)
+    }
+
+    fn residents(
+        &self,
+        codes: &[ResidentCode],
+    ) -> Result<Vec<Option<juki_domain::StoredResident>>, StoreError> {
+        self.inner.residents(codes)
     }
 
     fn search(&self, query: &SearchQuery) -> Result<Vec<SearchHit>, StoreError> {

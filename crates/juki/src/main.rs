@@ -60,6 +60,8 @@ enum Command {
     Operator(cmd::operator::Args),
     /// Log in to a node with a password and one-time code; prints a session token.
     Login(cmd::login::Args),
+    /// Routed requests through the network: `route ping CODE` shows the path and round trip.
+    Route(cmd::route::Args),
 }
 
 fn main() -> ExitCode {
@@ -96,6 +98,7 @@ fn main() -> ExitCode {
         Command::Approve(a) => cmd::approve::run(a),
         Command::Operator(a) => cmd::operator::run(a),
         Command::Login(a) => cmd::login::run(a),
+        Command::Route(a) => cmd::route::run(a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

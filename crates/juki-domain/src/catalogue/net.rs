@@ -59,6 +59,63 @@ pub static NET_LAGGING: ErrorDef = ErrorDef {
     remedy: "Check the link's errors in the log and the parent's status; nothing is lost while it waits.",
 };
 
+pub static NET_ROUTE_UNKNOWN_DESTINATION: ErrorDef = ErrorDef {
+    code: "JK-NET-0121",
+    class: NotFound,
+    message_ja: "宛先のノードがありません",
+    message_en: "No node serves this destination",
+    cause: "A routed request names a destination that is neither national nor a local government code of a body with a node (a prefecture, a municipality, a special ward, a designated city or one of its wards).",
+    remedy: "Check the destination code (juki lgc show CODE); a designated city's ward is served by the city's node.",
+};
+pub static NET_ROUTE_UNREACHABLE: ErrorDef = ErrorDef {
+    code: "JK-NET-0122",
+    class: Unavailable,
+    message_ja: "経路上のノードに接続できません",
+    message_en: "A node on the route cannot be reached",
+    cause: "The next node on the route did not answer (it is down, the network failed, its certificate was refused, or it never told this node its address); the detail names the node's code and URL.",
+    remedy: "Check the named node's status and the network between the two nodes; retry when it answers again.",
+};
+pub static NET_ROUTE_DEADLINE: ErrorDef = ErrorDef {
+    code: "JK-NET-0123",
+    class: Timeout,
+    message_ja: "経路上で期限を過ぎました",
+    message_en: "The routed request's deadline passed on its way",
+    cause: "The request's absolute deadline passed before the destination answered; each node gives the next only the time that is left.",
+    remedy: "Retry later, or with a longer deadline if the network is slow; the detail names where it expired.",
+};
+pub static NET_ROUTE_TOO_MANY_HOPS: ErrorDef = ErrorDef {
+    code: "JK-NET-0124",
+    class: Conflict,
+    message_ja: "経路の中継回数が上限を超えました",
+    message_en: "The routed request passed through too many nodes",
+    cause: "Every node counts the hops of a routed request and refuses it beyond the limit, so that a misconfigured [routes] table cannot make it loop.",
+    remedy: "Check the [routes] tables of the nodes named in the detail (docs/operations.md).",
+};
+pub static NET_ROUTE_NO_HANDLER: ErrorDef = ErrorDef {
+    code: "JK-NET-0125",
+    class: NotFound,
+    message_ja: "宛先のノードはこの種類の要求を扱いません",
+    message_en: "The destination node does not handle this kind of request",
+    cause: "A routed request reached its destination, but no service there is registered for its kind (an older version, or a misspelt kind).",
+    remedy: "Check the kind against docs/api.md and the destination node's version.",
+};
+pub static NET_ROUTE_REFUSED: ErrorDef = ErrorDef {
+    code: "JK-NET-0126",
+    class: Forbidden,
+    message_ja: "この接続からは中継要求を受け付けません",
+    message_en: "Routed requests are not accepted over this connection",
+    cause: "Only a node's parent, its children and the nodes its [routes] table names may send it routed requests, each with its node certificate; people never.",
+    remedy: "People ask their own node (e.g. juki route ping); check the nodes' certificates and [routes] tables.",
+};
+pub static NET_ROUTE_BAD_ENVELOPE: ErrorDef = ErrorDef {
+    code: "JK-NET-0127",
+    class: BadRequest,
+    message_ja: "中継要求の形式が正しくありません",
+    message_en: "The routed request's envelope is malformed",
+    cause: "A field of the envelope is missing, too long or not of its form (request id, kind, codes, payload size, the child's URL); the detail names it.",
+    remedy: "Send the envelope docs/api.md describes.",
+};
+
 pub(super) static DEFS: &[&ErrorDef] = &[
     &NET_ORIGIN_REUSED,
     &NET_OUTSIDE_JURISDICTION,
@@ -67,4 +124,11 @@ pub(super) static DEFS: &[&ErrorDef] = &[
     &NET_POOL_EXHAUSTED,
     &NET_WRONG_ROLE,
     &NET_LAGGING,
+    &NET_ROUTE_UNKNOWN_DESTINATION,
+    &NET_ROUTE_UNREACHABLE,
+    &NET_ROUTE_DEADLINE,
+    &NET_ROUTE_TOO_MANY_HOPS,
+    &NET_ROUTE_NO_HANDLER,
+    &NET_ROUTE_REFUSED,
+    &NET_ROUTE_BAD_ENVELOPE,
 ];

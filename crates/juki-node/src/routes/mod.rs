@@ -38,6 +38,7 @@ use std::time::{Duration, Instant};
 mod approvals;
 mod batch;
 mod identity;
+mod route;
 mod security;
 
 type AppState = Arc<Node>;
@@ -55,6 +56,7 @@ pub fn router(node: Arc<Node>) -> Router {
         .merge(identity::routes())
         .merge(approvals::routes())
         .merge(operators::routes())
+        .merge(route::routes())
         .route_layer(middleware::from_fn_with_state(node.clone(), admit));
     Router::new()
         .route("/healthz", get(healthz))
@@ -680,7 +682,7 @@ mod tests {
     use axum::http::{Request as HttpRequest, StatusCode};
     use tower::ServiceExt;
 
-    fn node(dir: &std::path::Path, tune: impl FnOnce(&mut NodeConfig)) -> Arc<Node> {
+    pub(super) fn node(dir: &std::path::Path, tune: impl FnOnce(&mut NodeConfig)) -> Arc<Node> {
         init(&InitOptions {
             role: Role::Municipal,
             code: Some("131148".into()),

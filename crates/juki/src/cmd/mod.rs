@@ -18,6 +18,7 @@ pub mod operator;
 pub mod policy;
 pub mod record;
 pub mod remote;
+pub mod route;
 pub mod serve;
 pub mod status;
 pub mod synth;
