@@ -4,6 +4,7 @@
 
 mod approval;
 mod batch;
+mod certificate;
 mod change;
 mod error;
 mod identity;
@@ -15,6 +16,7 @@ mod security;
 
 pub use approval::*;
 pub use batch::*;
+pub use certificate::*;
 pub use change::*;
 pub use error::*;
 pub use identity::*;

@@ -303,6 +303,14 @@ impl Client {
         Self::decode(resp).await
     }
 
+    /// Issues a resident-record copy at this node's window (`juki certificate issue`).
+    pub async fn resident_copy(
+        &self,
+        req: &juki_api::ResidentCopyRequest,
+    ) -> Result<juki_api::ResidentCopy, ClientError> {
+        self.post_json("/v1/certificates/resident-copy", req).await
+    }
+
     /// A resident's disclosure report (開示), produced at this node and the tiers above it.
     pub async fn disclosure(
         &self,

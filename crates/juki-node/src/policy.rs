@@ -115,10 +115,13 @@ pub enum Action {
     StopNode,
     /// Revoke a certificate of the network CA (always two-person approval).
     RevokeCertificate,
+    /// Issue a resident-record copy (住民票の写し) at the window: of a resident of this
+    /// municipality, or of another one's (広域交付, within operating hours).
+    IssueCertificate,
 }
 
 impl Action {
-    pub const ALL: [Action; 11] = [
+    pub const ALL: [Action; 12] = [
         Action::ReadRecord,
         Action::Search,
         Action::Change,
@@ -130,6 +133,7 @@ impl Action {
         Action::ManageOperators,
         Action::StopNode,
         Action::RevokeCertificate,
+        Action::IssueCertificate,
     ];
 
     /// The action as written in requests, approvals and the docs.
@@ -146,6 +150,7 @@ impl Action {
             Action::ManageOperators => "manage-operators",
             Action::StopNode => "stop-node",
             Action::RevokeCertificate => "revoke-certificate",
+            Action::IssueCertificate => "issue-certificate",
         }
     }
 
@@ -156,7 +161,7 @@ impl Action {
     /// The tiers of node that serve this action.
     pub fn tiers(self) -> &'static [Tier] {
         match self {
-            Action::Change => &[Tier::Municipal],
+            Action::Change | Action::IssueCertificate => &[Tier::Municipal],
             Action::IdentityLookup => &[Tier::Prefecture, Tier::National],
             Action::RevokeCertificate => &[Tier::National],
             _ => &[Tier::Municipal, Tier::Prefecture, Tier::National],
@@ -212,6 +217,8 @@ pub fn scope(actor: Actor, action: Action) -> Scope {
         (MunicipalClerk | MunicipalAdmin | PrefecturalAdmin, A::ReadRecord | A::Search) => Own,
         (NationalOperator, A::ReadRecord) => Any,
         (MunicipalClerk | MunicipalAdmin, A::Change | A::Disclose) => Own,
+        // A copy is issued at the window of the clerk's own municipality, for any resident.
+        (MunicipalClerk | MunicipalAdmin, A::IssueCertificate) => Own,
         (Agency, A::IdentityLookup) => Any,
         // Status carries no personal data: every operating person may see how any node
         // stands (a clerk whose prefecture is unreachable asks it directly).
@@ -354,7 +361,7 @@ mod tests {
 
     /// The table as the docs state it, written out independently of [`scope`]: per action, the
     /// scope of each actor in [`Actor::ALL`] order, and the tiers that serve it.
-    const EXPECTED: [(&str, [&str; 7], &[&str]); 11] = [
+    const EXPECTED: [(&str, [&str; 7], &[&str]); 12] = [
         // clerk, m-admin, p-admin, operator, helpdesk, auditor, agency
         (
             "read-record",
@@ -406,6 +413,11 @@ mod tests {
             "revoke-certificate",
             ["-", "-", "-", "any", "-", "-", "-"],
             &["n"],
+        ),
+        (
+            "issue-certificate",
+            ["own", "own", "-", "-", "-", "-", "-"],
+            &["m"],
         ),
     ];
 

@@ -215,6 +215,7 @@ impl Routing {
             handlers: RwLock::new(HashMap::new()),
         };
         routing.register("ping", Arc::new(|node, _| Box::pin(ping(node))));
+        crate::routes::certificate::register(&routing);
         routing
     }
 

@@ -48,6 +48,8 @@ enum Command {
     Identity(cmd::identity::Args),
     /// A resident's disclosure report (開示): what each tier holds and who accessed it.
     Disclose(cmd::disclose::Args),
+    /// Resident-record copies (`certificate issue CODE [--home LGC]`), wide-area too.
+    Certificate(cmd::certificate::Args),
     /// The authorisation policy: who may do what, where (docs/policy.md).
     Policy(cmd::policy::Args),
     /// Stop a node (`node stop`): within operating hours a second person approves.
@@ -91,6 +93,7 @@ fn main() -> ExitCode {
         Command::Ca(a) => cmd::ca::run(a),
         Command::Audit(a) => cmd::audit::run(a),
         Command::Policy(a) => cmd::policy::run(a),
+        Command::Certificate(a) => cmd::certificate::run(a),
         Command::Identity(a) => cmd::identity::run(a),
         Command::Disclose(a) => cmd::disclose::run(a),
         Command::Node(a) => cmd::node::run(a),

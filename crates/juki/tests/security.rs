@@ -368,6 +368,7 @@ fn an_always_open_demo_warns_and_stops_only_with_approval() {
             "{who}: {codes:?}"
         );
     }
+    wide_area_copy(&demo, dir.path());
     let out = run(&[
         "node",
         "stop",
@@ -378,6 +379,85 @@ fn an_always_open_demo_warns_and_stops_only_with_approval() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(json(&out)["state"], "pending");
     drop(demo);
+}
+
+/// 練馬区's window issues the resident-record copy of a 中野区 resident (広域交付): 中野区's node
+/// answers through the network and records it; the copy names both municipalities and carries
+/// a verification code; 中野区's own window issues it locally.
+fn wide_area_copy(demo: &Demo, dir: &Path) {
+    let (code, family, given, _) = population(dir)
+        .into_iter()
+        .find(|r| r.3 == "131148")
+        .unwrap();
+    let html = dir.join("copy.html");
+    let out = run(&[
+        "certificate",
+        "issue",
+        &code,
+        "--home",
+        "131148",
+        "--out",
+        p(&html),
+        "--profile",
+        p(&demo.profile("131202-clerk")),
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let copy = json(&out);
+    assert_eq!(copy["wide_area"], true);
+    assert_eq!(copy["issued_by"], "131202");
+    assert_eq!(copy["home"], "131148");
+    assert_eq!(copy["fields"]["family_name"], family.as_str());
+    let code_printed = copy["verification_code"].as_str().unwrap();
+    assert_eq!(code_printed.len(), 14, "{code_printed}");
+    let text = std::fs::read_to_string(&html).unwrap();
+    for expected in [
+        "住民票の写し",
+        "広域交付",
+        family.as_str(),
+        given.as_str(),
+        "東京都中野区",
+        "東京都練馬区",
+        code_printed,
+    ] {
+        assert!(text.contains(expected), "{expected} missing from the copy");
+    }
+    // 中野区 recorded the issuance, in the name of 練馬区's clerk.
+    let clerk = demo.profile("131148-clerk");
+    let report = json(&run(&["disclose", &code, "--profile", p(&clerk), "--json"]));
+    assert!(
+        report["tiers"][0]["accesses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["function"] == "certificate-issued"
+                && a["to"] == "urn:juki:clerk:131202:clerk"),
+        "{report:#}"
+    );
+    // At its own window, locally; a wrong home is not found there.
+    let local = json(&run(&[
+        "certificate",
+        "issue",
+        &code,
+        "--profile",
+        p(&clerk),
+        "--json",
+    ]));
+    assert_eq!(local["wide_area"], false);
+    let out = run(&[
+        "certificate",
+        "issue",
+        &code,
+        "--home",
+        "272191",
+        "--profile",
+        p(&demo.profile("131202-clerk")),
+    ]);
+    assert_refused(&out, 1, "JK-NODE-0106");
 }
 
 /// `juki identity batch` at the national node: every resident of the population answered in

@@ -37,6 +37,7 @@ use std::time::{Duration, Instant};
 
 mod approvals;
 mod batch;
+pub(crate) mod certificate;
 mod identity;
 mod route;
 mod security;
@@ -53,6 +54,7 @@ pub fn router(node: Arc<Node>) -> Router {
         .route("/v1/link/code-pools", post(link_code_pools))
         .merge(security::routes())
         .merge(batch::routes())
+        .merge(certificate::routes())
         .merge(identity::routes())
         .merge(approvals::routes())
         .merge(operators::routes())
@@ -682,7 +684,27 @@ mod tests {
     use axum::http::{Request as HttpRequest, StatusCode};
     use tower::ServiceExt;
 
-    pub(super) fn node(dir: &std::path::Path, tune: impl FnOnce(&mut NodeConfig)) -> Arc<Node> {
+    /// POSTs `body` to `path` as `peer`; the status and the JSON answer.
+    pub(crate) async fn post_as(
+        node: &Arc<Node>,
+        path: &str,
+        peer: Peer,
+        body: Vec<u8>,
+    ) -> (axum::http::StatusCode, serde_json::Value) {
+        use tower::ServiceExt;
+        let mut req = axum::http::Request::post(path)
+            .body(Body::from(body))
+            .unwrap();
+        req.extensions_mut().insert(peer);
+        let resp = router(node.clone()).oneshot(req).await.unwrap();
+        let status = resp.status();
+        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        (status, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    pub(crate) fn node(dir: &std::path::Path, tune: impl FnOnce(&mut NodeConfig)) -> Arc<Node> {
         init(&InitOptions {
             role: Role::Municipal,
             code: Some("131148".into()),

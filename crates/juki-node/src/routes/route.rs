@@ -144,10 +144,9 @@ async fn ping(
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use axum::http::{Request, StatusCode};
+    use axum::http::StatusCode;
     use juki_pki::Identity;
     use std::sync::Arc;
-    use tower::ServiceExt;
 
     /// 中野区's node, standalone (no parent), its clock at a fixed instant.
     fn nakano(dir: &std::path::Path) -> Arc<crate::Node> {
@@ -179,19 +178,8 @@ mod tests {
         peer: Peer,
         env: &RouteEnvelope,
     ) -> (StatusCode, serde_json::Value) {
-        let mut req = Request::post("/v1/route")
-            .body(Body::from(serde_json::to_vec(env).unwrap()))
-            .unwrap();
-        req.extensions_mut().insert(peer);
-        let resp = crate::routes::router(node.clone())
-            .oneshot(req)
-            .await
-            .unwrap();
-        let status = resp.status();
-        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20)
-            .await
-            .unwrap();
-        (status, serde_json::from_slice(&bytes).unwrap())
+        let body = serde_json::to_vec(env).unwrap();
+        crate::routes::tests::post_as(node, "/v1/route", peer, body).await
     }
 
     #[tokio::test]

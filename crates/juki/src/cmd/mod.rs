@@ -4,6 +4,7 @@ pub mod approve;
 pub mod audit;
 pub mod ca;
 pub mod cert;
+pub mod certificate;
 pub mod change;
 pub mod demo;
 pub mod disclose;
