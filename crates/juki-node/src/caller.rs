@@ -81,6 +81,12 @@ impl Node {
         Jurisdiction::Local(node)
     }
 
+    /// Whose a resident's record is ([`Node::holder_of`]), or this node's own jurisdiction
+    /// when it holds no record of them.
+    pub fn whose(&self, r: Option<&juki_domain::StoredResident>) -> Jurisdiction {
+        r.map_or(self.jurisdiction(), |r| self.holder_of(r))
+    }
+
     /// An audit entry of `caller` doing `action` here, now, result Ok.
     pub(crate) fn audit_entry(&self, caller: &Caller, action: AuditAction) -> AuditEntry {
         AuditEntry::new(

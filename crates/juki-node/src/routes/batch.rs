@@ -52,7 +52,7 @@ async fn batch(
         AuditAction::IdentityLookup,
         &[],
     )?;
-    let (purpose, _) = purpose_of(&node, &caller, params, &[])?;
+    let (purpose, _) = purpose_of(&node, &caller, params.ok().and_then(|q| q.0.purpose), &[])?;
     let (tx, rx) = mpsc::channel::<Bytes>(CHUNKS_IN_FLIGHT);
     tokio::spawn(run(node, caller, purpose, body, tx));
     let answers = futures_util::stream::unfold(rx, |mut rx| async move {

@@ -2,7 +2,8 @@
 //! reading, birth date, sex and optionally name and address; the node answers the residents who
 //! may be that person, ranked by the matching rules of docs/domain.md.
 
-use super::{AppState, bad_query, blocking};
+use super::security::{identity_fields, purpose_of};
+use super::{AppState, blocking};
 use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::policy;
@@ -10,15 +11,12 @@ use axum::Router;
 use axum::extract::{Query, State};
 use axum::routing::get;
 use juki_api::{
-    IDENTITY_CANDIDATES_DEFAULT, IDENTITY_CANDIDATES_MAX, IdentityCandidate,
-    IdentitySearchResponse, RecordFields,
+    IDENTITY_CANDIDATES_DEFAULT, IDENTITY_CANDIDATES_MAX, IdentityCandidate, IdentitySearchResponse,
 };
 use juki_audit::Action as AuditAction;
-use juki_domain::catalogue::{
-    NODE_BAD_QUERY, NODE_TOO_MANY, POLICY_PURPOSE_MISSING, POLICY_PURPOSE_UNKNOWN,
-};
+use juki_domain::RecordStatus;
+use juki_domain::catalogue::NODE_TOO_MANY;
 use juki_domain::matching::{MatchQuery, rank};
-use juki_domain::{LocalGovernmentCode, RecordStatus, Sex, date, name};
 use juki_store::{SEARCH_LIMIT_MAX, SearchQuery};
 use serde::Deserialize;
 
@@ -58,23 +56,8 @@ async fn identity_search(
         AuditAction::IdentityLookup,
         &[],
     )?;
-    let Query(p) = params.map_err(|e| {
-        ApiError::with(
-            &NODE_BAD_QUERY,
-            serde_json::json!({ "reason": e.body_text() }),
-        )
-    })?;
-    let purpose = p.purpose.clone().unwrap_or_default();
-    let Some(purpose_name) = node.config.purposes.get(&purpose).cloned() else {
-        let def = if purpose.is_empty() {
-            &POLICY_PURPOSE_MISSING
-        } else {
-            &POLICY_PURPOSE_UNKNOWN
-        };
-        let mut e = node.deny(&caller, AuditAction::IdentityLookup, &[], def, action);
-        e.detail["purposes"] = serde_json::json!(node.config.purposes.keys().collect::<Vec<_>>());
-        return Err(e);
-    };
+    let p = super::query_params(params)?;
+    let (purpose, purpose_name) = purpose_of(&node, &caller, p.purpose.clone(), &[])?;
     let (query, store_query, limit) = parse(p)?;
     let hits = blocking(&node, move |s| s.search(&store_query)).await?;
     let ranked = rank(&query, hits.iter().map(|h| &h.resident.record.facts));
@@ -106,8 +89,7 @@ async fn identity_search(
             status: r.status.as_str().into(),
             quality: s.quality.as_str().into(),
             score: s.score,
-            current: (r.status == RecordStatus::Current)
-                .then(|| RecordFields::new(&r.record.facts, &juki_domain::LocalFields::default())),
+            current: (r.status == RecordStatus::Current).then(|| identity_fields(r)),
         })
         .collect();
     Ok(axum::Json(IdentitySearchResponse {
@@ -121,23 +103,9 @@ async fn identity_search(
 /// The matching query, the store's 4-fact search that finds the candidates, and the number of
 /// candidates to answer.
 fn parse(p: IdentitySearchParams) -> Result<(MatchQuery, SearchQuery, usize), ApiError> {
-    let search_key = name::kana_search_key(&p.kana);
-    if search_key.is_empty() {
-        return Err(ApiError::with(
-            &NODE_BAD_QUERY,
-            serde_json::json!({ "reason": "kana is empty" }),
-        ));
-    }
-    let birth_date =
-        date::parse_birth_date(&p.birth_date).map_err(|e| bad_query("birth_date", e))?;
-    let sex = Sex::parse(&p.sex).map_err(|e| bad_query("sex", e))?;
-    let address_code = p
-        .address_code
-        .as_deref()
-        .filter(|c| !c.is_empty())
-        .map(LocalGovernmentCode::parse)
-        .transpose()
-        .map_err(|e| bad_query("address_code", e))?;
+    let address_code = p.address_code.as_deref().filter(|c| !c.is_empty());
+    let (search_key, birth_date, sex, address_code) =
+        super::four_facts(&p.kana, &p.birth_date, &p.sex, address_code)?;
     let limit = p.limit.unwrap_or(IDENTITY_CANDIDATES_DEFAULT);
     if limit == 0 || limit > IDENTITY_CANDIDATES_MAX {
         return Err(ApiError::with(

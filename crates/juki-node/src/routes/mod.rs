@@ -370,9 +370,7 @@ async fn get_record(
     let code = ResidentCode::parse(&code).map_err(|p| bad_query("resident_code", p))?;
     let targets = [code.to_string()];
     let view = read_inline(&node, move |s| s.record(code)).await?;
-    let whose = view
-        .as_ref()
-        .map_or(node.jurisdiction(), |v| node.holder_of(&v.current));
+    let whose = node.whose(view.as_ref().map(|v| &v.current));
     node.authorize(
         &caller,
         policy::Action::ReadRecord,
@@ -394,6 +392,50 @@ async fn get_record(
             .targets(targets.to_vec()),
     )?;
     Ok(axum::Json(RecordResponse::from(&view)))
+}
+
+/// A query string that does not parse: 422 JK-NODE-0110 with the reason.
+fn query_params<T>(
+    params: Result<Query<T>, axum::extract::rejection::QueryRejection>,
+) -> Result<T, ApiError> {
+    params.map(|Query(p)| p).map_err(|e| {
+        ApiError::with(
+            &NODE_BAD_QUERY,
+            serde_json::json!({ "reason": e.body_text() }),
+        )
+    })
+}
+
+/// The four facts of a search, checked: the reading's search key, the birth date, the sex and
+/// the address code if one is given.
+fn four_facts(
+    kana: &str,
+    birth_date: &str,
+    sex: &str,
+    address_code: Option<&str>,
+) -> Result<
+    (
+        String,
+        juki_domain::BirthDate,
+        Sex,
+        Option<LocalGovernmentCode>,
+    ),
+    ApiError,
+> {
+    let search_key = name::kana_search_key(kana);
+    if search_key.is_empty() {
+        return Err(ApiError::with(
+            &NODE_BAD_QUERY,
+            serde_json::json!({ "reason": "kana is empty" }),
+        ));
+    }
+    let birth_date = date::parse_birth_date(birth_date).map_err(|e| bad_query("birth_date", e))?;
+    let sex = Sex::parse(sex).map_err(|e| bad_query("sex", e))?;
+    let address_code = address_code
+        .map(LocalGovernmentCode::parse)
+        .transpose()
+        .map_err(|e| bad_query("address_code", e))?;
+    Ok((search_key, birth_date, sex, address_code))
 }
 
 /// `GET /v1/search` parameters.
@@ -423,28 +465,9 @@ async fn search(
         AuditAction::Search,
         &[],
     )?;
-    let Query(p) = params.map_err(|e| {
-        ApiError::with(
-            &NODE_BAD_QUERY,
-            serde_json::json!({ "reason": e.body_text() }),
-        )
-    })?;
-    let search_key = name::kana_search_key(&p.kana);
-    if search_key.is_empty() {
-        return Err(ApiError::with(
-            &NODE_BAD_QUERY,
-            serde_json::json!({ "reason": "kana is empty" }),
-        ));
-    }
-    let birth_date =
-        date::parse_birth_date(&p.birth_date).map_err(|e| bad_query("birth_date", e))?;
-    let sex = Sex::parse(&p.sex).map_err(|e| bad_query("sex", e))?;
-    let address_code = p
-        .address_code
-        .as_deref()
-        .map(LocalGovernmentCode::parse)
-        .transpose()
-        .map_err(|e| bad_query("address_code", e))?;
+    let p = query_params(params)?;
+    let (search_key, birth_date, sex, address_code) =
+        four_facts(&p.kana, &p.birth_date, &p.sex, p.address_code.as_deref())?;
     let after = p
         .page_token
         .as_deref()

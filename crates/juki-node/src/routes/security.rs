@@ -43,10 +43,10 @@ pub(super) struct IdentityParams {
 pub(super) fn purpose_of(
     node: &Node,
     caller: &Caller,
-    params: Result<Query<IdentityParams>, axum::extract::rejection::QueryRejection>,
+    purpose: Option<String>,
     targets: &[String],
 ) -> Result<(String, String), ApiError> {
-    let purpose = params.ok().and_then(|q| q.0.purpose).unwrap_or_default();
+    let purpose = purpose.unwrap_or_default();
     let Some(name) = node.config.purposes.get(&purpose).cloned() else {
         let def = if purpose.is_empty() {
             &POLICY_PURPOSE_MISSING
@@ -73,9 +73,7 @@ async fn identity(
     let targets = [code.to_string()];
     let action = policy::Action::IdentityLookup;
     let view = read_inline(&node, move |s| s.record(code)).await?;
-    let whose = view
-        .as_ref()
-        .map_or(node.jurisdiction(), |v| node.holder_of(&v.current));
+    let whose = node.whose(view.as_ref().map(|v| &v.current));
     node.authorize(
         &caller,
         action,
@@ -83,7 +81,12 @@ async fn identity(
         AuditAction::IdentityLookup,
         &targets,
     )?;
-    let (purpose, purpose_name) = purpose_of(&node, &caller, params, &targets)?;
+    let (purpose, purpose_name) = purpose_of(
+        &node,
+        &caller,
+        params.ok().and_then(|q| q.0.purpose),
+        &targets,
+    )?;
     let entry = node
         .audit_entry(&caller, AuditAction::IdentityLookup)
         .targets(targets.to_vec())
@@ -121,9 +124,7 @@ async fn disclosure(
     let targets = [code.to_string()];
     let action = policy::Action::Disclose;
     let view = read_inline(&node, move |s| s.record(code)).await?;
-    let whose = view
-        .as_ref()
-        .map_or(node.jurisdiction(), |v| node.holder_of(&v.current));
+    let whose = node.whose(view.as_ref().map(|v| &v.current));
     node.authorize(&caller, action, whose, AuditAction::Disclosure, &targets)?;
     let Some(view) = view else {
         return Err(node.deny(
