@@ -311,6 +311,37 @@ impl Client {
         self.post_json("/v1/certificates/resident-copy", req).await
     }
 
+    /// Notifies a special move-out at this node's municipality (`juki move out`).
+    pub async fn move_out(
+        &self,
+        req: &juki_api::MoveOutRequest,
+    ) -> Result<juki_api::MoveOut, ClientError> {
+        self.post_json("/v1/moves/out", req).await
+    }
+
+    /// Records a special move-in at this node's municipality (`juki move in`).
+    pub async fn move_in(
+        &self,
+        req: &juki_api::MoveInRequest,
+    ) -> Result<juki_api::MoveIn, ClientError> {
+        self.post_json("/v1/moves/in", req).await
+    }
+
+    /// The special move procedures about a resident at this node (`juki move status`).
+    pub async fn move_status(
+        &self,
+        resident_code: &str,
+    ) -> Result<juki_api::MoveStatus, ClientError> {
+        let resp = self
+            .send(
+                reqwest::Method::GET,
+                &format!("/v1/moves/{resident_code}"),
+                |r| r,
+            )
+            .await?;
+        Self::decode(resp).await
+    }
+
     /// A resident's disclosure report (開示), produced at this node and the tiers above it.
     pub async fn disclosure(
         &self,

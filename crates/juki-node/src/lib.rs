@@ -12,6 +12,7 @@ mod error;
 pub mod hours;
 pub mod link;
 mod metrics;
+pub mod moves;
 pub mod policy;
 pub mod ratelimit;
 mod routes;

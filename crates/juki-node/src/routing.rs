@@ -216,6 +216,7 @@ impl Routing {
         };
         routing.register("ping", Arc::new(|node, _| Box::pin(ping(node))));
         crate::routes::certificate::register(&routing);
+        crate::routes::moves::register(&routing);
         routing
     }
 
@@ -414,6 +415,40 @@ fn unreachable(node: &str, url: &str, reason: &str) -> ApiError {
 
 fn bounded_reason(s: &str) -> String {
     s.chars().take(300).collect()
+}
+
+/// Sends a request of `kind` from this node to the node serving municipality `to`, through
+/// the network, and returns what its handler answered (or its refusal, as it said it).
+pub async fn ask(
+    node: &Arc<Node>,
+    request_id: &str,
+    to: LocalGovernmentCode,
+    kind: &str,
+    payload: serde_json::Value,
+    timeout: Duration,
+) -> Result<serde_json::Value, ApiError> {
+    let env = RouteEnvelope {
+        protocol: PROTOCOL_VERSION,
+        request_id: request_id.to_string(),
+        deadline_ms: node.clock.now_ms() + timeout.as_millis() as i64,
+        hops: 0,
+        from: node.config.code.map_or_else(String::new, |c| c.to_string()),
+        to: Destination::Local(to).to_string(),
+        kind: kind.into(),
+        payload,
+    };
+    Ok(relay(node, env).await?.payload)
+}
+
+/// Reads what a node answered `kind` as `T`; anything else is a fault of that node.
+pub fn answer_as<T: serde::de::DeserializeOwned>(
+    kind: &str,
+    payload: serde_json::Value,
+) -> Result<T, ApiError> {
+    serde_json::from_value(payload).map_err(|e| {
+        tracing::warn!(kind, error = %e, "a node answered something else");
+        ApiError::new(&NODE_INTERNAL)
+    })
 }
 
 /// Handles a routed request at this node: answers it here, or relays it one hop on.

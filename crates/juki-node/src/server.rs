@@ -57,6 +57,8 @@ pub struct Node {
     pub operators: Option<Arc<juki_operators::OperatorStore>>,
     /// Routed requests: children's URLs and the handlers of each kind (crate::routing).
     pub routing: crate::routing::Routing,
+    /// Special move procedures under way here (municipal nodes; crate::moves).
+    pub moves: Option<Arc<juki_moves::MoveStore>>,
 }
 
 impl Node {
@@ -80,6 +82,7 @@ impl Node {
             stop: tokio::sync::watch::Sender::new(false),
             operators: None,
             routing: crate::routing::Routing::open(&config.data_dir),
+            moves: None,
             config,
         }
         .named()
@@ -111,6 +114,12 @@ impl Node {
     /// The node with its record of approval requests (DATA/approvals.db).
     pub fn with_approvals(mut self, store: juki_approvals::ApprovalStore) -> Node {
         self.approvals = Some(Arc::new(crate::approvals::Approvals::new(store)));
+        self
+    }
+
+    /// The node with its record of special move procedures (DATA/moves.db).
+    pub fn with_moves(mut self, store: Option<juki_moves::MoveStore>) -> Node {
+        self.moves = store.map(Arc::new);
         self
     }
 
@@ -265,6 +274,12 @@ pub async fn serve(
         links.push(tokio::spawn(crate::routing::announce(
             node.clone(),
             parent.clone(),
+            stop_links.clone(),
+        )));
+    }
+    if node.moves.is_some() {
+        links.push(tokio::spawn(crate::moves::keep_moving(
+            node.clone(),
             stop_links.clone(),
         )));
     }

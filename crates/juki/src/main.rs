@@ -50,6 +50,8 @@ enum Command {
     Disclose(cmd::disclose::Args),
     /// Resident-record copies (`certificate issue CODE [--home LGC]`), wide-area too.
     Certificate(cmd::certificate::Args),
+    /// The special move-out/move-in (転入転出の特例): `move out`, `move in`, `move status`.
+    Move(cmd::moves::Args),
     /// The authorisation policy: who may do what, where (docs/policy.md).
     Policy(cmd::policy::Args),
     /// Stop a node (`node stop`): within operating hours a second person approves.
@@ -94,6 +96,7 @@ fn main() -> ExitCode {
         Command::Audit(a) => cmd::audit::run(a),
         Command::Policy(a) => cmd::policy::run(a),
         Command::Certificate(a) => cmd::certificate::run(a),
+        Command::Move(a) => cmd::moves::run(a),
         Command::Identity(a) => cmd::identity::run(a),
         Command::Disclose(a) => cmd::disclose::run(a),
         Command::Node(a) => cmd::node::run(a),

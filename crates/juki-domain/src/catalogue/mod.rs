@@ -15,6 +15,7 @@ mod net;
 mod node;
 mod policy;
 mod record;
+mod service;
 mod store;
 mod synth;
 mod tls;
@@ -30,6 +31,7 @@ pub use net::*;
 pub use node::*;
 pub use policy::*;
 pub use record::*;
+pub use service::*;
 pub use store::*;
 pub use synth::*;
 pub use tls::*;
@@ -120,6 +122,7 @@ pub fn all() -> Vec<&'static ErrorDef> {
         node::DEFS,
         policy::DEFS,
         record::DEFS,
+        service::DEFS,
         store::DEFS,
         synth::DEFS,
         tls::DEFS,

@@ -8,16 +8,13 @@ use super::{AppState, json_body, read_inline};
 use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::policy;
-use crate::routing::{self, Destination};
+use crate::routing;
 use crate::server::Node;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::State;
 use axum::routing::post;
-use juki_api::{
-    PROTOCOL_VERSION, RecordFields, ResidentCopy, ResidentCopyData, ResidentCopyRequest,
-    RouteEnvelope,
-};
+use juki_api::{RecordFields, ResidentCopy, ResidentCopyData, ResidentCopyRequest, RouteEnvelope};
 use juki_audit::Action as AuditAction;
 use juki_domain::catalogue::{NET_WRONG_ROLE, NODE_BAD_QUERY, NODE_RECORD_NOT_FOUND};
 use juki_domain::{LocalGovernmentCode, RecordStatus, ResidentCode};
@@ -139,24 +136,20 @@ async fn fetch(
     code: ResidentCode,
     home: LocalGovernmentCode,
 ) -> Result<ResidentCopyData, ApiError> {
-    let env = RouteEnvelope {
-        protocol: PROTOCOL_VERSION,
-        request_id: caller.request_id.clone(),
-        deadline_ms: node.clock.now_ms() + WIDE_AREA_TIMEOUT.as_millis() as i64,
-        hops: 0,
-        from: node.config.code.map_or_else(String::new, |c| c.to_string()),
-        to: Destination::Local(home).to_string(),
-        kind: KIND.into(),
-        payload: serde_json::json!({
-            "resident_code": code.to_string(),
-            "requested_by": caller.identity.uri(),
-        }),
-    };
-    let answer = routing::relay(node, env).await?;
-    serde_json::from_value(answer.payload).map_err(|e| {
-        tracing::warn!(error = %e, "a home municipality answered something else");
-        ApiError::new(&juki_domain::catalogue::NODE_INTERNAL)
-    })
+    let payload = serde_json::json!({
+        "resident_code": code.to_string(),
+        "requested_by": caller.identity.uri(),
+    });
+    let answer = routing::ask(
+        node,
+        &caller.request_id,
+        home,
+        KIND,
+        payload,
+        WIDE_AREA_TIMEOUT,
+    )
+    .await?;
+    routing::answer_as(KIND, answer)
 }
 
 /// At the home municipality: the record as a copy shows it, for another municipality's window;
@@ -175,22 +168,15 @@ async fn answer_window(node: Arc<Node>, env: RouteEnvelope) -> Result<serde_json
             )
         })
         .and_then(|c| ResidentCode::parse(c).map_err(|p| bad("resident_code", p)))?;
-    let requested_by: String = env.payload["requested_by"]
-        .as_str()
-        .unwrap_or("")
-        .chars()
-        .take(200)
-        .collect();
+    let requested_by = env.payload["requested_by"].as_str().unwrap_or("");
     let view = read_inline(&node, move |s| s.record(code)).await?;
-    let entry = juki_audit::AuditEntry::new(
-        node.clock.now_ms(),
-        requested_by.as_str(),
-        "clerk",
-        node.node_uri.as_str(),
+    let entry = super::routed_entry(
+        &node,
+        &env,
+        requested_by,
         AuditAction::CertificateIssued,
+        code,
     )
-    .targets(vec![code.to_string()])
-    .request_id(env.request_id.chars().take(128).collect::<String>())
     .detail(format!(
         "wide-area resident-record copy for the window of {}",
         env.from.chars().take(16).collect::<String>()

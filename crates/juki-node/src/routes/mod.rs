@@ -39,6 +39,7 @@ mod approvals;
 mod batch;
 pub(crate) mod certificate;
 mod identity;
+pub(crate) mod moves;
 mod route;
 mod security;
 
@@ -55,6 +56,7 @@ pub fn router(node: Arc<Node>) -> Router {
         .merge(security::routes())
         .merge(batch::routes())
         .merge(certificate::routes())
+        .merge(moves::routes())
         .merge(identity::routes())
         .merge(approvals::routes())
         .merge(operators::routes())
@@ -352,6 +354,26 @@ fn refused(record_id: String, resident_code: Option<String>, problems: &[Problem
         resident_code,
         errors: problems.iter().map(ProblemJson::from).collect(),
     }
+}
+
+/// An audit entry here about resident `code`, for a routed request that a clerk
+/// (`requested_by`) made at another municipality's window.
+fn routed_entry(
+    node: &Node,
+    env: &juki_api::RouteEnvelope,
+    requested_by: &str,
+    action: AuditAction,
+    code: ResidentCode,
+) -> juki_audit::AuditEntry {
+    juki_audit::AuditEntry::new(
+        node.clock.now_ms(),
+        requested_by.chars().take(200).collect::<String>().as_str(),
+        "clerk",
+        node.node_uri.as_str(),
+        action,
+    )
+    .targets(vec![code.to_string()])
+    .request_id(env.request_id.chars().take(128).collect::<String>())
 }
 
 /// A field of a query string that failed its rule.
@@ -728,6 +750,16 @@ mod tests {
     }
 
     pub(crate) fn node(dir: &std::path::Path, tune: impl FnOnce(&mut NodeConfig)) -> Arc<Node> {
+        let clock = Arc::new(FixedClock::new("2026-04-10T01:00:00Z".parse().unwrap()));
+        node_at(dir, tune, clock)
+    }
+
+    /// A 中野区 node in `dir` whose time is `clock`'s.
+    pub(crate) fn node_at(
+        dir: &std::path::Path,
+        tune: impl FnOnce(&mut NodeConfig),
+        clock: Arc<FixedClock>,
+    ) -> Arc<Node> {
         init(&InitOptions {
             role: Role::Municipal,
             code: Some("131148".into()),
@@ -740,8 +772,8 @@ mod tests {
         let mut config = NodeConfig::load(dir).unwrap();
         tune(&mut config);
         let store = Arc::new(config.open_store().unwrap());
-        let clock = Arc::new(FixedClock::new("2026-04-10T01:00:00Z".parse().unwrap()));
-        Arc::new(Node::new(config, store, clock))
+        let moves = crate::moves::open(&config).unwrap();
+        Arc::new(Node::new(config, store, clock).with_moves(moves))
     }
 
     /// The clerk of 中野区, as a verified client certificate would say.

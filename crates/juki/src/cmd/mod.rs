@@ -14,6 +14,7 @@ pub mod init;
 pub mod lgc;
 pub mod load;
 pub mod login;
+pub mod moves;
 pub mod node;
 pub mod operator;
 pub mod policy;

@@ -54,9 +54,11 @@ pub fn run(a: Args) -> Result<u8> {
             let audit = juki_node::audit::open(&config, clock.clone())?;
             let approvals = juki_node::approvals::open(&config, clock.now_ms())?;
             let operators = open_operators(&config)?;
+            let moves = juki_node::moves::open(&config)?;
             let mut node = Node::new(config, Arc::new(store), clock)
                 .with_approvals(approvals)
-                .with_operators(operators);
+                .with_operators(operators)
+                .with_moves(moves);
             if let Some((log, index)) = audit {
                 node = node.with_audit(log, index);
             }

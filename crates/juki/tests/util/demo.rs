@@ -23,8 +23,21 @@ impl Demo {
 
     /// As [`Demo::start_logging`], with more arguments to `juki demo`.
     pub fn start_with(dir: &Path, base: u16, residents: u64, level: &str, extra: &[&str]) -> Demo {
+        Demo::start_with_env(dir, base, residents, level, extra, &[])
+    }
+
+    /// As [`Demo::start_with`], with environment variables for `juki demo` and its nodes.
+    pub fn start_with_env(
+        dir: &Path,
+        base: u16,
+        residents: u64,
+        level: &str,
+        extra: &[&str],
+        env: &[(&str, &Path)],
+    ) -> Demo {
         let child = juki()
             .env("JUKI_LOG", level)
+            .envs(env.iter().copied())
             .args(["demo", "--dir", dir.to_str().unwrap(), "--port"])
             .arg(base.to_string())
             .args(["--residents", &residents.to_string(), "--seed", "7"])
