@@ -10,6 +10,9 @@ pub struct ResidentCopyRequest {
     pub resident_code: String,
     #[serde(default)]
     pub home: Option<String>,
+    /// Also render the copy as PDF (in `ResidentCopy::pdf`).
+    #[serde(default)]
+    pub pdf: bool,
 }
 
 /// What the home municipality's node answers a window (routed kind `resident-copy`).
@@ -42,4 +45,7 @@ pub struct ResidentCopy {
     pub fields: RecordFields,
     /// The copy for printing (HTML, A4).
     pub html: String,
+    /// The copy as PDF (A4, base64), when asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pdf: Option<String>,
 }

@@ -121,6 +121,25 @@ struct RawConfig {
     /// `[routes]`: routed requests for these codes go straight to these URLs (docs/operations.md).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     routes: std::collections::BTreeMap<String, String>,
+    /// `[certificates]`: how printed certificates are made.
+    #[serde(default)]
+    certificates: CertificateSettings,
+}
+
+/// `[certificates]` (docs/certificates.md).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CertificateSettings {
+    /// The TrueType/OpenType font PDF copies are set in; relative to the data directory.
+    pub font: PathBuf,
+}
+
+impl Default for CertificateSettings {
+    fn default() -> CertificateSettings {
+        CertificateSettings {
+            font: juki_print::DEFAULT_FONT.into(),
+        }
+    }
 }
 
 /// `[ca]`: the network CA's directory (docs/approvals.md), at the national node.
@@ -182,6 +201,8 @@ pub struct NodeConfig {
     pub url: String,
     /// Direct routes: destination code to URL (`[routes]`).
     pub routes: std::collections::BTreeMap<LocalGovernmentCode, String>,
+    /// `[certificates]`, the font's path made absolute.
+    pub certificates: CertificateSettings,
 }
 
 /// A configuration error with its catalogue entry.
@@ -257,7 +278,11 @@ impl NodeConfig {
             ca,
             url,
             routes,
+            certificates,
         } = raw;
+        let certificates = CertificateSettings {
+            font: data_dir.join(certificates.font),
+        };
         let hours = crate::hours::OperatingHours::from_settings(&hours)
             .map_err(|e| cfg_err(&CFG_INVALID, e))?;
         if ca.is_some() && role != Role::National {
@@ -395,6 +420,7 @@ impl NodeConfig {
             ca_dir,
             url,
             routes,
+            certificates,
         })
     }
 
@@ -523,6 +549,7 @@ pub fn init(opts: &InitOptions) -> Result<NodeConfig> {
         ca: None,
         url: None,
         routes: Default::default(),
+        certificates: CertificateSettings::default(),
     };
     let mut raw = raw;
     let config = NodeConfig::validate(&opts.data_dir, raw.clone())?;

@@ -59,6 +59,8 @@ pub struct Node {
     pub routing: crate::routing::Routing,
     /// Special move procedures under way here (municipal nodes; crate::moves).
     pub moves: Option<Arc<juki_moves::MoveStore>>,
+    /// The font certificate PDFs are set in, once loaded (`[certificates] font`).
+    certificate_font: Mutex<Option<Arc<juki_print::CertificateFont>>>,
 }
 
 impl Node {
@@ -83,6 +85,7 @@ impl Node {
             operators: None,
             routing: crate::routing::Routing::open(&config.data_dir),
             moves: None,
+            certificate_font: Mutex::new(None),
             config,
         }
         .named()
@@ -121,6 +124,29 @@ impl Node {
     pub fn with_moves(mut self, store: Option<juki_moves::MoveStore>) -> Node {
         self.moves = store.map(Arc::new);
         self
+    }
+
+    /// The certificate font, loaded on first use (and again after a failure, so installing
+    /// the font needs no restart).
+    pub(crate) fn certificate_font(&self) -> Result<Arc<juki_print::CertificateFont>, ApiError> {
+        let mut slot = self
+            .certificate_font
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(f) = slot.as_ref() {
+            return Ok(f.clone());
+        }
+        let path = &self.config.certificates.font;
+        let font = juki_print::CertificateFont::load(path).map_err(|e| {
+            tracing::warn!(error = %e, "certificate font unavailable");
+            ApiError::with(
+                &juki_domain::catalogue::SVC_PDF_FONT,
+                serde_json::json!({ "font": path.display().to_string() }),
+            )
+        })?;
+        let font = Arc::new(font);
+        *slot = Some(font.clone());
+        Ok(font)
     }
 
     /// The node with its operator accounts.

@@ -390,6 +390,7 @@ fn wide_area_copy(demo: &Demo, dir: &Path) {
         .find(|r| r.3 == "131148")
         .unwrap();
     let html = dir.join("copy.html");
+    let pdf = dir.join("copy.pdf");
     let out = run(&[
         "certificate",
         "issue",
@@ -398,6 +399,8 @@ fn wide_area_copy(demo: &Demo, dir: &Path) {
         "131148",
         "--out",
         p(&html),
+        "--pdf",
+        p(&pdf),
         "--profile",
         p(&demo.profile("131202-clerk")),
         "--json",
@@ -414,6 +417,13 @@ fn wide_area_copy(demo: &Demo, dir: &Path) {
     assert_eq!(copy["fields"]["family_name"], family.as_str());
     let code_printed = copy["verification_code"].as_str().unwrap();
     assert_eq!(code_printed.len(), 14, "{code_printed}");
+    // The PDF, as a reader extracts its text (poppler's pdftotext; scripts/test installs it).
+    let extracted = std::process::Command::new("pdftotext")
+        .args(["-enc", "UTF-8", p(&pdf), "-"])
+        .output()
+        .expect("pdftotext (poppler-utils) is installed");
+    assert!(extracted.status.success());
+    let pdf_text = String::from_utf8(extracted.stdout).unwrap();
     let text = std::fs::read_to_string(&html).unwrap();
     for expected in [
         "住民票の写し",
@@ -425,6 +435,10 @@ fn wide_area_copy(demo: &Demo, dir: &Path) {
         code_printed,
     ] {
         assert!(text.contains(expected), "{expected} missing from the copy");
+        assert!(
+            pdf_text.contains(expected),
+            "{expected} missing from the PDF's text:\n{pdf_text}"
+        );
     }
     // 中野区 recorded the issuance, in the name of 練馬区's clerk.
     let clerk = demo.profile("131148-clerk");

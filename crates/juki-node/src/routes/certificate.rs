@@ -1,7 +1,8 @@
 //! Resident-record copies (住民票の写し): at the window of the clerk's own municipality, for a
 //! resident of it, or — wide-area issuance (広域交付) — of a resident of another municipality,
 //! whose node answers the routed kind `resident-copy` with the record as a copy shows it and
-//! records the issuance in its own audit log. The window renders the copy (HTML for print),
+//! records the issuance in its own audit log. The window renders the copy (HTML for print, and
+//! PDF on request; crates/juki-print),
 //! with the issuing and home municipality, the date and a verification code.
 
 use super::{AppState, json_body, read_inline};
@@ -16,7 +17,9 @@ use axum::extract::State;
 use axum::routing::post;
 use juki_api::{RecordFields, ResidentCopy, ResidentCopyData, ResidentCopyRequest, RouteEnvelope};
 use juki_audit::Action as AuditAction;
-use juki_domain::catalogue::{NET_WRONG_ROLE, NODE_BAD_QUERY, NODE_RECORD_NOT_FOUND};
+use juki_domain::catalogue::{
+    NET_WRONG_ROLE, NODE_BAD_QUERY, NODE_RECORD_NOT_FOUND, SVC_PDF_GLYPH,
+};
 use juki_domain::{LocalGovernmentCode, RecordStatus, ResidentCode};
 use std::sync::Arc;
 use std::time::Duration;
@@ -108,9 +111,14 @@ async fn issue(
         resident_code: data.resident_code,
         fields: data.fields,
         html: String::new(),
+        pdf: None,
     };
     copy.verification_code = verification_code(&copy);
-    copy.html = render(&copy, issued_ms);
+    let date = issue_date(issued_ms);
+    copy.html = juki_print::html(&copy, &date);
+    if req.pdf {
+        copy.pdf = Some(render_pdf(&node, &copy, date).await?);
+    }
     node.audit(
         node.audit_entry(&caller, AuditAction::CertificateIssued)
             .targets(targets.to_vec())
@@ -225,72 +233,40 @@ fn verification_code(c: &ResidentCopy) -> String {
         .join("-")
 }
 
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for ch in s.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// The copy for printing: A4, the fields a copy shows, issuing and home municipality, the
-/// date in Tokyo and the verification code.
-fn render(c: &ResidentCopy, issued_ms: i64) -> String {
-    let f = &c.fields;
-    let date = jiff::Timestamp::from_millisecond(issued_ms)
+/// The issue date as the copy prints it (Tokyo).
+fn issue_date(issued_ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(issued_ms)
         .map(|t| {
             crate::clock::tokyo()
                 .to_datetime(t)
                 .strftime("%Y年%m月%d日")
                 .to_string()
         })
-        .unwrap_or_default();
-    let row = |k: &str, v: &str| format!("<tr><th>{}</th><td>{}</td></tr>\n", esc(k), esc(v));
-    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
-    let mut rows = String::new();
-    rows.push_str(&row("氏名", &format!("{} {}", f.family_name, f.given_name)));
-    rows.push_str(&row(
-        "ふりがな",
-        &format!("{} {}", f.family_name_kana, f.given_name_kana),
-    ));
-    rows.push_str(&row("生年月日", &f.birth_date));
-    rows.push_str(&row("性別", &f.sex));
-    rows.push_str(&row("住所", &format!("{}{}", c.home_name, f.address)));
-    rows.push_str(&row("住民票コード", &c.resident_code));
-    rows.push_str(&row("世帯主", &opt(&f.household_head)));
-    rows.push_str(&row("続柄", &opt(&f.relationship)));
-    rows.push_str(&row("住民となった年月日", &opt(&f.resident_since)));
-    rows.push_str(&row("住所を定めた年月日", &opt(&f.address_since)));
-    format!(
-        "<!DOCTYPE html>\n<html lang=\"ja\"><head><meta charset=\"utf-8\"><title>住民票の写し {id}</title>\n\
-         <style>@page {{ size: A4; margin: 20mm }} body {{ font-family: 'IPAexMincho', serif }} \
-         table {{ border-collapse: collapse; width: 100% }} th, td {{ border: 1px solid #000; padding: 4px 8px; text-align: left }} \
-         th {{ width: 30% }}</style></head>\n<body>\n<h1>住民票の写し</h1>\n\
-         <p>{kind}</p>\n<table>\n{rows}</table>\n\
-         <p>この写しは、住民票の原本と相違ないことを証明する。</p>\n\
-         <p>{date}　{issuer}長（交付地 {issued_by}）</p>\n<p>住所地: {home} ({home_code})</p>\n\
-         <p>証明書番号 {id}　検証コード <strong>{code}</strong></p>\n</body></html>\n",
-        id = esc(&c.certificate_id),
-        kind = if c.wide_area {
-            "広域交付（住民基本台帳法第12条の4）"
-        } else {
-            "交付"
-        },
-        rows = rows,
-        date = esc(&date),
-        issuer = esc(&c.issued_by_name),
-        issued_by = esc(&c.issued_by),
-        home = esc(&c.home_name),
-        home_code = esc(&c.home),
-        code = esc(&c.verification_code),
-    )
+        .unwrap_or_default()
+}
+
+/// The copy as PDF, base64, in the node's certificate font (loaded once, on first use).
+async fn render_pdf(
+    node: &Arc<Node>,
+    copy: &ResidentCopy,
+    date: String,
+) -> Result<String, ApiError> {
+    let font = node.certificate_font()?;
+    let copy = copy.clone();
+    let rendered = tokio::task::spawn_blocking(move || juki_print::pdf(&copy, &date, &font))
+        .await
+        .map_err(|_| ApiError::new(&juki_domain::catalogue::NODE_INTERNAL))?;
+    match rendered {
+        Ok(bytes) => Ok(data_encoding::BASE64.encode(&bytes)),
+        Err(juki_print::PrintError::Glyph { ch }) => Err(ApiError::with(
+            &SVC_PDF_GLYPH,
+            serde_json::json!({ "char": format!("U+{:04X}", ch as u32) }),
+        )),
+        Err(e) => {
+            tracing::error!(error = %e, "rendering a certificate PDF failed");
+            Err(ApiError::new(&juki_domain::catalogue::NODE_INTERNAL))
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! `juki certificate issue CODE [--home LGC]`: a resident-record copy (住民票の写し) at the
+//! `juki certificate issue CODE [--home LGC] [--out copy.html] [--pdf copy.pdf]`: a resident-record copy (住民票の写し) at the
 //! window of the profile's municipality — of a resident of another municipality too
 //! (広域交付), within operating hours.
 
@@ -25,6 +25,9 @@ enum Command {
         /// Where the printable copy is written (HTML).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Where the copy is written as PDF (A4, in the node's certificate font).
+        #[arg(long)]
+        pdf: Option<PathBuf>,
         #[command(flatten)]
         common: Common,
     },
@@ -35,12 +38,14 @@ pub fn run(a: Args) -> Result<u8> {
         code,
         home,
         out,
+        pdf,
         common,
     } = a.command;
     let client = common.client()?;
     let req = juki_api::ResidentCopyRequest {
         resident_code: code,
         home,
+        pdf: pdf.is_some(),
     };
     let copy = block_on(async {
         client
@@ -50,6 +55,12 @@ pub fn run(a: Args) -> Result<u8> {
     })?;
     if let Some(out) = &out {
         std::fs::write(out, &copy.html)?;
+    }
+    if let (Some(path), Some(b64)) = (&pdf, &copy.pdf) {
+        let bytes = data_encoding::BASE64
+            .decode(b64.as_bytes())
+            .map_err(|e| crate::exit::exit(crate::exit::SERVER, format!("the node's PDF: {e}")))?;
+        std::fs::write(path, bytes)?;
     }
     if common.json {
         print_json(&copy)?;
@@ -65,8 +76,13 @@ pub fn run(a: Args) -> Result<u8> {
             copy.home,
             copy.home_name,
             copy.verification_code,
-            out.map(|o| format!("; printable copy in {}", o.display()))
-                .unwrap_or_default()
+            [
+                out.map(|o| format!("; printable copy in {}", o.display())),
+                pdf.map(|o| format!("; PDF in {}", o.display()))
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<String>()
         );
     }
     Ok(crate::exit::DONE)
