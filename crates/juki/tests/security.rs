@@ -39,6 +39,32 @@ fn population(dir: &Path) -> Vec<(String, String, String, String)> {
         .collect()
 }
 
+/// The four facts of the demo population: (resident code, kana reading, birth date, sex).
+fn four_facts(dir: &Path) -> Vec<(String, String, String, String)> {
+    let mut r = csv::Reader::from_path(dir.join("population.csv")).unwrap();
+    let h = r.headers().unwrap().clone();
+    let col = |name: &str| h.iter().position(|c| c == name).unwrap();
+    let cols = [
+        col("resident_code"),
+        col("family_name_kana"),
+        col("given_name_kana"),
+        col("birth_date"),
+        col("sex"),
+    ];
+    r.records()
+        .map(|rec| {
+            let rec = rec.unwrap();
+            let v = cols.map(|c| rec[c].to_string());
+            (
+                v[0].clone(),
+                format!("{} {}", v[1], v[2]),
+                v[3].clone(),
+                v[4].clone(),
+            )
+        })
+        .collect()
+}
+
 /// `juki identity verify CODE [--purpose P] --profile PROFILE [extra…]`.
 fn identity_verify(code: &str, purpose: Option<&str>, profile: &Path, extra: &[&str]) -> Output {
     let mut args = vec!["identity", "verify", code, "--profile", p(profile)];
@@ -495,6 +521,15 @@ fn batch_verification_answers_every_line_in_order_and_is_audited() {
     }
     let unknown = juki_domain::ResidentCode::from_body(123_456).to_string();
     queries.push_str(&format!("12345\n{{\"id\": \"bad\"\n{unknown}\n"));
+    // By the four facts: the first 50 residents, one nobody, one malformed.
+    let facts = four_facts(dir.path());
+    for (code, kana, birth, sex) in facts.iter().take(50) {
+        queries.push_str(&format!(
+            "{{\"id\": \"f{code}\", \"kana\": \"{kana}\", \"birth_date\": \"{birth}\", \"sex\": \"{sex}\"}}\n"
+        ));
+    }
+    queries.push_str("{\"kana\": \"ンンン\", \"birth_date\": \"1900-01-01\", \"sex\": \"男\"}\n");
+    queries.push_str("{\"kana\": \"ヤマダ\", \"birth_date\": \"1980-01-01\", \"sex\": \"X\"}\n");
     let file = dir.path().join("queries.jsonl");
     std::fs::write(&file, &queries).unwrap();
     let out = dir.path().join("answers.jsonl");
@@ -521,17 +556,31 @@ fn batch_verification_answers_every_line_in_order_and_is_audited() {
     );
     let summary = json(&done);
     let n = people.len() as u64;
-    assert_eq!(summary["queries"], n + 3);
-    assert_eq!(summary["answered"], n + 3);
+    assert_eq!(summary["queries"], n + 3 + 52);
+    assert_eq!(summary["answered"], n + 3 + 52);
     assert_eq!(summary["by_status"]["current"], n, "{summary}");
-    assert_eq!(summary["by_status"]["refused"], 2);
-    assert_eq!(summary["by_status"]["not-found"], 1);
+    assert_eq!(summary["by_status"]["matched"], 50, "{summary}");
+    assert_eq!(summary["by_status"]["refused"], 3);
+    assert_eq!(summary["by_status"]["not-found"], 2);
     let answers: Vec<serde_json::Value> = std::fs::read_to_string(&out)
         .unwrap()
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(answers.len() as u64, n + 3);
+    assert_eq!(answers.len() as u64, n + 3 + 52);
+    for (k, (code, ..)) in facts.iter().take(50).enumerate() {
+        let a = &answers[n as usize + 3 + k];
+        assert_eq!(a["id"], format!("f{code}"));
+        assert_eq!(a["status"], "matched", "{a}");
+        let best = &a["candidates"][0];
+        assert_eq!(best["resident_code"], code.as_str(), "{a}");
+        assert_eq!(best["quality"], "exact", "{a}");
+        assert!(best["current"]["family_name"].is_string());
+    }
+    let last = n as usize + 3 + 50;
+    assert_eq!(answers[last]["status"], "not-found");
+    assert_eq!(answers[last]["id"], (last + 1).to_string());
+    assert_eq!(answers[last + 1]["error"], "JK-NODE-0110");
     for (i, (code, family, ..)) in people.iter().enumerate() {
         let a = &answers[i];
         assert_eq!(a["resident_code"], code.as_str());

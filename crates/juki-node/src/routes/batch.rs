@@ -1,10 +1,12 @@
 //! Identity verification in bulk for agencies (本人確認情報の一括提供): `POST
 //! /v1/identity/batch?purpose=P` at prefecture and national nodes. JSON lines in — one query per
-//! line, `{"id", "resident_code"}` or a bare resident code — and JSON lines out, one answer per
+//! line, `{"id", "resident_code"}`, a bare resident code, or `{"id", "kana", "birth_date",
+//! "sex", …}` by the four facts (answered with ranked candidates) — and JSON lines out, one answer per
 //! query in order, streamed both ways: up to 1,000,000 queries in one request, in memory a
 //! chunk of 1,000 at a time. Each chunk's residents are audited (one entry, the purpose, every
 //! resident answered) before its answers are sent.
 
+use super::identity;
 use super::security::{IdentityParams, identity_fields, purpose_of};
 use super::{AppState, blocking};
 use crate::caller::Caller;
@@ -18,12 +20,17 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use futures_util::StreamExt;
-use juki_api::{BATCH_LINE_BYTES_MAX, BATCH_QUERIES_MAX, BatchAnswer, BatchQuery, BatchStopped};
+use juki_api::{
+    BATCH_CANDIDATES_DEFAULT, BATCH_LINE_BYTES_MAX, BATCH_QUERIES_MAX, BatchAnswer, BatchQuery,
+    BatchStopped,
+};
 use juki_audit::Action as AuditAction;
 use juki_domain::catalogue::{
     NODE_BAD_BODY, NODE_BAD_QUERY, NODE_BODY_TOO_LARGE, NODE_DEADLINE, NODE_TOO_MANY,
 };
-use juki_domain::{ErrorDef, RecordStatus, ResidentCode};
+use juki_domain::matching::MatchQuery;
+use juki_domain::{ErrorDef, RecordStatus, ResidentCode, StoredResident};
+use juki_store::SearchQuery;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -212,7 +219,67 @@ async fn flush(working: &mut Working, tx: &mpsc::Sender<Bytes>, answered: &mut u
     true
 }
 
-/// One chunk: parse, look up (one read), decide each by the policy, audit, serialise.
+/// What a query line asks.
+enum Asked {
+    /// The resident with this code.
+    Code(ResidentCode),
+    /// The residents who may be the person described by the four facts: the matching query,
+    /// the store's search and the number of candidates.
+    Facts(Box<(MatchQuery, SearchQuery, usize)>),
+    /// Nothing answerable: the line's error code.
+    Bad(&'static str),
+}
+
+/// Reads query line number `line_no`: its id, its resident code (empty for the four facts)
+/// and what it asks.
+fn read_line(line: &str, line_no: u64) -> (String, String, Asked) {
+    let line = line.trim();
+    let by_code = |id: String, code: String| {
+        let asked = match ResidentCode::parse(&code) {
+            Ok(c) => Asked::Code(c),
+            Err(_) if code.is_empty() => Asked::Bad(NODE_BAD_BODY.code),
+            Err(_) => Asked::Bad(NODE_BAD_QUERY.code),
+        };
+        (id, code, asked)
+    };
+    if !line.starts_with('{') {
+        return by_code(line_no.to_string(), line.to_string());
+    }
+    let Ok(q) = serde_json::from_str::<BatchQuery>(line) else {
+        return (
+            line_no.to_string(),
+            String::new(),
+            Asked::Bad(NODE_BAD_BODY.code),
+        );
+    };
+    let id = if q.id.is_empty() {
+        line_no.to_string()
+    } else {
+        q.id
+    };
+    let by_facts = q.kana.is_some() || q.birth_date.is_some() || q.sex.is_some();
+    if !by_facts {
+        return by_code(id, q.resident_code);
+    }
+    if !q.resident_code.is_empty() {
+        return (id, q.resident_code, Asked::Bad(NODE_BAD_QUERY.code));
+    }
+    let facts = identity::Facts {
+        kana: q.kana.unwrap_or_default(),
+        birth_date: q.birth_date.unwrap_or_default(),
+        sex: q.sex.unwrap_or_default(),
+        name: q.name,
+        address_code: q.address_code,
+        address: q.address,
+    };
+    let asked = identity::parse(facts)
+        .and_then(|(m, s)| Ok((m, s, identity::limit_of(q.limit, BATCH_CANDIDATES_DEFAULT)?)))
+        .map_or_else(|e| Asked::Bad(e.def.code), |f| Asked::Facts(Box::new(f)));
+    (id, String::new(), asked)
+}
+
+/// One chunk: parse, look up (one read for the codes, one search per query by the four
+/// facts), decide each resident by the policy, audit, serialise.
 async fn answer(
     node: &Arc<Node>,
     caller: &Caller,
@@ -222,32 +289,20 @@ async fn answer(
 ) -> Result<Bytes, ApiError> {
     let mut answers: Vec<BatchAnswer> = Vec::with_capacity(lines.len());
     let mut codes = Vec::with_capacity(lines.len());
+    let mut searches = Vec::new();
     for (i, line) in lines.iter().enumerate() {
-        let line = line.trim();
-        let parsed = if line.starts_with('{') {
-            serde_json::from_str::<BatchQuery>(line).map_err(|_| NODE_BAD_BODY.code.to_string())
-        } else {
-            Ok(BatchQuery {
-                id: (first_line + i as u64).to_string(),
-                resident_code: line.to_string(),
-            })
+        let (id, resident_code, asked) = read_line(line, first_line + i as u64);
+        let error = match asked {
+            Asked::Code(c) => {
+                codes.push((i, c));
+                None
+            }
+            Asked::Facts(f) => {
+                searches.push((i, f));
+                None
+            }
+            Asked::Bad(code) => Some(code.to_string()),
         };
-        let code = parsed
-            .as_ref()
-            .ok()
-            .and_then(|q| ResidentCode::parse(&q.resident_code).ok());
-        let (id, resident_code) = match parsed {
-            Ok(q) => (q.id, q.resident_code),
-            Err(_) => ((first_line + i as u64).to_string(), String::new()),
-        };
-        let error = match (&code, resident_code.is_empty()) {
-            (Some(_), _) => None,
-            (None, true) => Some(NODE_BAD_BODY.code.to_string()),
-            (None, false) => Some(NODE_BAD_QUERY.code.to_string()),
-        };
-        if let Some(c) = code {
-            codes.push(c);
-        }
         answers.push(BatchAnswer {
             id,
             resident_code,
@@ -258,30 +313,54 @@ async fn answer(
             }
             .into(),
             current: None,
+            candidates: Vec::new(),
             error,
         });
     }
-    let asked = codes.clone();
-    let found = blocking(node, move |s| s.residents(&asked)).await?;
+    let asked: Vec<ResidentCode> = codes.iter().map(|(_, c)| *c).collect();
+    let queries: Vec<SearchQuery> = searches.iter().map(|(_, f)| f.1.clone()).collect();
+    let (found, hits) = blocking(node, move |s| {
+        let found = s.residents(&asked)?;
+        let hits = queries
+            .iter()
+            .map(|q| s.search(q))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((found, hits))
+    })
+    .await?;
     let subject = caller.subject();
-    let mut targets = Vec::with_capacity(found.len());
-    let mut found = found.into_iter();
-    for a in answers.iter_mut().filter(|a| a.error.is_none()) {
-        let Some(Some(r)) = found.next() else {
-            continue;
-        };
+    let allowed = |r: &StoredResident| {
         let target = Target {
-            jurisdiction: node.holder_of(&r),
+            jurisdiction: node.holder_of(r),
             tier: node.tier(),
         };
-        if let Err(d) = policy::decide(subject, policy::Action::IdentityLookup, target) {
+        policy::decide(subject, policy::Action::IdentityLookup, target).map_err(|d| d.def().code)
+    };
+    let mut targets = Vec::with_capacity(found.len());
+    for ((i, _), r) in codes.iter().zip(found) {
+        let Some(r) = r else { continue };
+        let a = &mut answers[*i];
+        if let Err(code) = allowed(&r) {
             a.status = "refused".into();
-            a.error = Some(d.def().code.into());
+            a.error = Some(code.into());
             continue;
         }
         targets.push(r.record.resident_code.to_string());
         a.status = r.status.as_str().into();
         a.current = (r.status == RecordStatus::Current).then(|| identity_fields(&r));
+    }
+    for ((i, f), hits) in searches.into_iter().zip(hits) {
+        let (query, _, limit) = *f;
+        let a = &mut answers[i];
+        for (r, score) in identity::best(&query, hits, limit) {
+            if allowed(&r).is_ok() {
+                targets.push(r.record.resident_code.to_string());
+                a.candidates.push(identity::candidate(&r, &score));
+            }
+        }
+        if !a.candidates.is_empty() {
+            a.status = "matched".into();
+        }
     }
     node.audit(
         node.audit_entry(caller, AuditAction::IdentityLookup)

@@ -38,7 +38,7 @@ use std::time::{Duration, Instant};
 mod approvals;
 mod batch;
 pub(crate) mod certificate;
-mod identity;
+pub(crate) mod identity;
 pub(crate) mod moves;
 mod route;
 mod security;
