@@ -169,24 +169,21 @@ fn main() {
     drop(client);
 
     let out = tmp.path().join("answers.jsonl");
-    let t = Instant::now();
-    let done = juki()
-        .args([
-            "identity",
-            "batch",
-            p(&queries),
-            "--purpose",
-            "pension",
-            "--out",
-            p(&out),
-        ])
-        .args(["--profile", p(&profile), "--json"])
-        .stderr(Stdio::null())
-        .output()
-        .unwrap();
-    let secs = t.elapsed().as_secs_f64();
-    assert!(done.status.success());
-    let summary: serde_json::Value = serde_json::from_slice(&done.stdout).unwrap();
+    // `juki identity batch FILE` as the agency: seconds, and the summary it prints.
+    let batch = |file: &Path| {
+        let t = Instant::now();
+        let done = juki()
+            .args(["identity", "batch", p(file), "--purpose", "pension"])
+            .args(["--out", p(&out), "--profile", p(&profile), "--json"])
+            .stderr(Stdio::null())
+            .output()
+            .unwrap();
+        let secs = t.elapsed().as_secs_f64();
+        assert!(done.status.success());
+        let summary: serde_json::Value = serde_json::from_slice(&done.stdout).unwrap();
+        (secs, summary)
+    };
+    let (secs, summary) = batch(&queries);
     assert_eq!(
         summary["by_status"]["current"],
         codes.len() as u64,
@@ -214,23 +211,7 @@ fn main() {
     }
     let facts_file = tmp.path().join("facts.jsonl");
     std::fs::write(&facts_file, lines).unwrap();
-    let t = Instant::now();
-    let done = juki()
-        .args([
-            "identity",
-            "batch",
-            p(&facts_file),
-            "--purpose",
-            "pension",
-            "--out",
-            p(&out),
-        ])
-        .args(["--profile", p(&profile), "--json"])
-        .stderr(Stdio::null())
-        .output()
-        .unwrap();
-    let secs = t.elapsed().as_secs_f64();
-    assert!(done.status.success());
+    let (secs, _) = batch(&facts_file);
     let top = std::fs::read_to_string(&out)
         .unwrap()
         .lines()
