@@ -52,6 +52,8 @@ pub struct Metrics {
     /// Audit entries waiting to be written, and written since start.
     pub audit_queue_depth: Gauge,
     pub audit_written: Gauge,
+    /// Special move-ins whose procedure is not complete (their notice waits).
+    pub moves_pending: Gauge,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -86,6 +88,7 @@ impl Metrics {
             denied: Counter::default(),
             audit_queue_depth: Gauge::default(),
             audit_written: Gauge::default(),
+            moves_pending: Gauge::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -122,6 +125,11 @@ impl Metrics {
             "audit_written",
             "Audit entries written since the node started",
             m.audit_written.clone(),
+        );
+        registry.register(
+            "moves_pending",
+            "Special move-ins not yet completed: their notice to the old municipality waits (docs/moves.md)",
+            m.moves_pending.clone(),
         );
         registry.register(
             "http_requests_shed",

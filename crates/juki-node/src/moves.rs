@@ -339,6 +339,9 @@ pub async fn keep_moving(node: Arc<Node>, stop: Arc<Notify>) {
         for inc in due {
             advance(&node, inc).await;
         }
+        if let Ok(n) = on_book(&node, |b| b.pending_notices()).await {
+            node.metrics.moves_pending.set(n as i64);
+        }
     }
 }
 

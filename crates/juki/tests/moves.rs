@@ -148,11 +148,29 @@ fn a_move_in_completes_exactly_once_with_the_old_municipality_killed_between_fet
         "{again}"
     );
 
+    // 練馬区's status warns of the waiting notice until it is delivered.
+    let warnings = |demo: &Demo| {
+        let s = json(&run(&[
+            "status",
+            "--profile",
+            p(&demo.profile("131202-admin")),
+            "--json",
+        ]));
+        s["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w["code"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert!(warnings(&demo).contains(&"JK-SVC-0108".to_string()));
+
     // 中野区 returns: the notice is resent and acknowledged, the record there closed.
     let _nakano = ServeProcess::start_configured(&nakano);
     wait_for("練馬区 completed the move-in", 90, || {
         status(&demo, "131202-clerk", &code)["incoming"][0]["state"] == "completed"
     });
+    assert!(!warnings(&demo).contains(&"JK-SVC-0108".to_string()));
     let old = status(&demo, "131148-clerk", &code);
     let closed = &old["outgoing"][0];
     assert_eq!(closed["state"], "closed", "{old}");

@@ -565,6 +565,11 @@ async fn status(
     if node.config.hours.always_open {
         warnings.push(Warning::from(&juki_domain::catalogue::POLICY_ALWAYS_OPEN));
     }
+    if node.moves.is_some() && crate::moves::on_book(&node, |b| b.pending_notices()).await? > 0 {
+        warnings.push(Warning::from(
+            &juki_domain::catalogue::SVC_MOVE_NOTICE_PENDING,
+        ));
+    }
     Ok(axum::Json(Status {
         role: node.config.role.as_str().into(),
         code: node.config.code.map(|c| c.to_string()),
