@@ -188,7 +188,7 @@ mod tests {
             "municipal",
         )
         .unwrap();
-        let mut ca = juki_pki::Ca::init(&dir.join("ca"), 30).unwrap();
+        let mut ca = juki_pki::Ca::init(&dir.join("ca"), 3650).unwrap();
         let (cert, key) = (dir.join("node.pem"), dir.join("node.key"));
         ca.issue(&id, &["localhost".to_string()], 30, &cert, &key)
             .unwrap();

@@ -41,7 +41,7 @@ fn every_key_loader_refuses_a_key_others_can_reach() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let ca_dir = d.join("ca");
-    let mut ca = Ca::init(&ca_dir, 30).unwrap();
+    let mut ca = Ca::init(&ca_dir, 3650).unwrap();
     let code = LocalGovernmentCode::parse("131148").unwrap();
     let node = Identity::new(Role::Municipal, Jurisdiction::Local(code), "municipal").unwrap();
     let clerk = Identity::new(Role::Clerk, Jurisdiction::Local(code), "tanaka").unwrap();
