@@ -1,6 +1,7 @@
 //! Reading the change CSV of FORMATS §1: UTF-8 (a BOM allowed), RFC 4180, one header row whose
 //! names may come in any order; unknown columns are warned about and ignored.
 
+use crate::encoding::{self, Encoding, Prefixed};
 use juki_domain::catalogue::{
     IN_DUPLICATE_COLUMN, IN_ENCODING, IN_MALFORMED_ROW, IN_MISSING_COLUMN, IN_ROW_TOO_LONG,
     IN_UNKNOWN_COLUMN,
@@ -90,6 +91,9 @@ impl std::fmt::Display for FileError {
 
 impl std::error::Error for FileError {}
 
+/// One record read, with the line it starts on, or why it could not be read.
+pub type Row = Result<(u64, RawChange), RowError>;
+
 /// A row that could not be read; the rows after it still are.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RowError {
@@ -100,39 +104,29 @@ pub struct RowError {
     pub problem: Problem,
 }
 
-/// Strips a UTF-8 byte-order mark from the start of a stream.
-fn skip_bom<R: Read>(mut r: R) -> std::io::Result<std::io::Chain<std::io::Cursor<Vec<u8>>, R>> {
-    let mut head = [0u8; 3];
-    let mut n = 0;
-    while n < 3 {
-        match r.read(&mut head[n..])? {
-            0 => break,
-            k => n += k,
-        }
-    }
-    let start = if n == 3 && head == [0xEF, 0xBB, 0xBF] {
-        3
-    } else {
-        0
-    };
-    Ok(std::io::Cursor::new(head[start..n].to_vec()).chain(r))
-}
-
 /// Reads change rows from a FORMATS §1 CSV.
 pub struct ChangeReader<R: Read> {
-    csv: csv::Reader<std::io::Chain<std::io::Cursor<Vec<u8>>, R>>,
+    csv: csv::Reader<Prefixed<R>>,
+    encoding: Encoding,
     columns: Vec<Option<Column>>,
     warnings: Vec<Problem>,
     record: csv::ByteRecord,
 }
 
 impl<R: Read> ChangeReader<R> {
-    /// Reads and checks the header.
+    /// Reads and checks the header of a UTF-8 file (a BOM allowed).
     pub fn new(input: R) -> Result<ChangeReader<R>, FileError> {
-        let input = skip_bom(input).map_err(|e| FileError {
-            def: &juki_domain::catalogue::IN_UNREADABLE,
-            detail: e.to_string(),
-        })?;
+        ChangeReader::with_encoding(input, None)
+    }
+
+    /// Reads and checks the header, in the declared encoding (UTF-8 when none is declared).
+    /// Fields are split on bytes and each decoded on its own: in CP932 the bytes of `,` `"`
+    /// and line breaks never occur inside a double-byte character.
+    pub fn with_encoding(
+        input: R,
+        declared: Option<Encoding>,
+    ) -> Result<ChangeReader<R>, FileError> {
+        let (encoding, input) = encoding::settle(input, declared, Encoding::Utf8)?;
         let mut csv = csv::ReaderBuilder::new()
             .has_headers(true)
             .flexible(false)
@@ -147,10 +141,11 @@ impl<R: Read> ChangeReader<R> {
         let mut columns = Vec::with_capacity(header.len());
         let mut warnings = Vec::new();
         for (i, name) in header.iter().enumerate() {
-            let name = std::str::from_utf8(name).map_err(|_| FileError {
+            let name = encoding.decode(name).ok_or_else(|| FileError {
                 def: &IN_ENCODING,
                 detail: format!("header column {}", i + 1),
             })?;
+            let name = name.as_str();
             let column = Column::from_name(name);
             match column {
                 Some(c) if columns.contains(&Some(c)) => {
@@ -179,6 +174,7 @@ impl<R: Read> ChangeReader<R> {
         }
         Ok(ChangeReader {
             csv,
+            encoding,
             columns,
             warnings,
             record: csv::ByteRecord::new(),
@@ -202,14 +198,19 @@ impl<R: Read> ChangeReader<R> {
             let Some(column) = self.columns.get(i).copied().flatten() else {
                 continue;
             };
-            match std::str::from_utf8(field) {
-                Ok(s) => column.set(&mut raw, s.to_string()),
-                Err(_) => bad_encoding = bad_encoding.or(Some(column)),
+            match self.encoding.decode(field) {
+                Some(s) => column.set(&mut raw, s),
+                None => bad_encoding = bad_encoding.or(Some(column)),
             }
         }
         let record_id = (!raw.record_id.is_empty()).then(|| raw.record_id.clone());
         match bad_encoding {
-            Some(c) => Err((record_id, Problem::new(&IN_ENCODING).field(c.name()))),
+            Some(c) => Err((
+                record_id,
+                Problem::new(&IN_ENCODING)
+                    .field(c.name())
+                    .note(self.encoding.name()),
+            )),
             None => Ok(raw),
         }
     }
@@ -217,7 +218,7 @@ impl<R: Read> ChangeReader<R> {
 
 impl<R: Read> Iterator for ChangeReader<R> {
     /// A row with its line number, or why it could not be read.
-    type Item = Result<(u64, RawChange), RowError>;
+    type Item = Row;
 
     fn next(&mut self) -> Option<Self::Item> {
         let mut record = std::mem::take(&mut self.record);
@@ -324,6 +325,37 @@ mod tests {
             (3, "JK-IN-0101", Some("B"))
         );
         assert_eq!(rows[2].as_ref().unwrap().1.record_id, "C");
+    }
+
+    #[test]
+    fn reads_cp932_when_declared_and_refuses_a_contradicting_bom() {
+        let text = format!(
+            "{HEADER}\nA,転入,2026-04-01,12345678903,佐々木,陽菜,ササキ,ヒナ,1998-07-14,女,131148,中野二丁目3番4号\n"
+        );
+        let (bytes, _, bad) = encoding_rs::SHIFT_JIS.encode(&text);
+        assert!(!bad);
+        let mut r = ChangeReader::with_encoding(&bytes[..], Some(Encoding::Cp932)).unwrap();
+        let (_, raw) = r.next().unwrap().unwrap();
+        assert_eq!(
+            (raw.family_name.as_str(), raw.address.as_str()),
+            ("佐々木", "中野二丁目3番4号")
+        );
+        // The same bytes read as UTF-8 (the default) refuse the record, naming the field.
+        let e = ChangeReader::new(&bytes[..])
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(
+            (e.problem.code(), e.problem.field),
+            ("JK-IN-0101", Some("change_kind"))
+        );
+        let mut with_bom = b"\xEF\xBB\xBF".to_vec();
+        with_bom.extend_from_slice(&bytes);
+        let e = ChangeReader::with_encoding(&with_bom[..], Some(Encoding::Cp932))
+            .err()
+            .unwrap();
+        assert_eq!(e.def.code, "JK-GW-0101");
     }
 
     proptest::proptest! {
