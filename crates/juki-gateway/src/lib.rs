@@ -4,17 +4,24 @@
 //! records loaded or submitted, bad ones reported with stable codes in a linkage report. A bad
 //! record never blocks the good ones.
 
+pub mod charset;
+pub mod codes;
 pub mod csv_input;
 pub mod encoding;
 pub mod fixed;
+pub mod gaiji;
 pub mod input;
 pub mod jsonl;
 pub mod lines;
 pub mod load;
+pub mod validate;
 
 pub use load::LoadError;
 
+pub use charset::CharSet;
 pub use csv_input::{ChangeReader, Column, FileError, Row, RowError};
 pub use encoding::Encoding;
+pub use gaiji::GaijiTable;
 pub use input::{Format, Records, open};
 pub use load::{LoadOptions, LoadReport, RefusedRecord, load};
+pub use validate::{Rules, check};
