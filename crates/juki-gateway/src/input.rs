@@ -47,6 +47,7 @@ impl Format {
 }
 
 /// The records of a change file, in any format.
+#[allow(clippy::large_enum_variant)] // one per file, never moved in a loop
 pub enum Records<R: Read> {
     Csv(ChangeReader<R>),
     Fixed(FixedReader<R>),

@@ -14,6 +14,7 @@ pub mod input;
 pub mod jsonl;
 pub mod lines;
 pub mod load;
+pub mod report;
 pub mod validate;
 
 pub use load::LoadError;
@@ -24,4 +25,5 @@ pub use encoding::Encoding;
 pub use gaiji::GaijiTable;
 pub use input::{Format, Records, open};
 pub use load::{LoadOptions, LoadReport, RefusedRecord, load};
-pub use validate::{Rules, check};
+pub use report::LinkageReport;
+pub use validate::{Accepted, Rules, check, check_all, check_row};

@@ -7,17 +7,78 @@
 //! joins the report with its own code.
 
 use crate::charset::CharSet;
+use crate::csv_input::Row;
 use crate::gaiji::{GaijiTable, is_private_use};
+use crate::input::Records;
+use crate::load::RefusedRecord;
+use crate::report::LinkageReport;
 use juki_domain::catalogue::{GW_NOT_IN_CHARSET, NAME_PRIVATE_USE};
 use juki_domain::change::validate;
 use juki_domain::matching::fold_variant;
 use juki_domain::{Problem, RawChange, ValidatedChange, ValidationContext};
+use std::io::Read;
 
 /// What a municipality configures for its gateway.
 #[derive(Clone, Debug, Default)]
 pub struct Rules {
     pub charset: CharSet,
     pub gaiji: GaijiTable,
+}
+
+/// A record that passed every check.
+#[derive(Clone, Debug)]
+pub struct Accepted {
+    pub line: u64,
+    /// The record as read, with 外字 translated: what goes on to the node.
+    pub raw: RawChange,
+    pub change: ValidatedChange,
+}
+
+/// Checks one record as a reader gave it.
+pub fn check_row(
+    row: Row,
+    ctx: &ValidationContext,
+    rules: &Rules,
+) -> Result<Accepted, RefusedRecord> {
+    match row {
+        Err(e) => Err(RefusedRecord {
+            line: e.line,
+            record_id: e.record_id,
+            resident_code: None,
+            problems: vec![e.problem],
+        }),
+        Ok((line, mut raw)) => match check(&mut raw, ctx, rules) {
+            Ok(change) => Ok(Accepted { line, raw, change }),
+            Err(problems) => Err(RefusedRecord {
+                line,
+                record_id: Some(raw.record_id).filter(|r| !r.is_empty()),
+                resident_code: Some(raw.resident_code).filter(|c| !c.is_empty()),
+                problems,
+            }),
+        },
+    }
+}
+
+/// Checks every record of a file: accepted ones are handed to `on_accepted` as they come (so
+/// memory stays bounded by what the caller keeps); the report lists the refused ones.
+pub fn check_all<R: Read>(
+    records: &mut Records<R>,
+    ctx: &ValidationContext,
+    rules: &Rules,
+    on_accepted: &mut dyn FnMut(Accepted),
+) -> LinkageReport {
+    let mut report = LinkageReport::default();
+    for row in records.by_ref() {
+        match check_row(row, ctx, rules) {
+            Ok(a) => {
+                report.accepted += 1;
+                on_accepted(a);
+            }
+            Err(r) => report.refused.push(r),
+        }
+    }
+    report.warnings = records.warnings().to_vec();
+    report
 }
 
 /// The fields whose characters the character set governs, and whether the domain's name rules
