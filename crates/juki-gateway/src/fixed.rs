@@ -212,6 +212,27 @@ fn era_date(text: &str, birth: bool) -> String {
     }
 }
 
+/// A suggestion the rules made for a date field, written as this layout writes dates: the era
+/// form `R1.5.2` becomes `R010502`. `None` for other fields and other forms.
+pub fn layout_suggestion(field: &str, suggestion: &str) -> Option<String> {
+    let is_date = LAYOUT.iter().any(|f| {
+        f.column.name() == field && matches!(f.kind, FieldKind::Date | FieldKind::BirthDate)
+    });
+    let mut chars = suggestion.chars();
+    let era = chars.next().filter(|c| c.is_ascii_uppercase() && is_date)?;
+    let parts: Vec<u32> = chars
+        .as_str()
+        .split('.')
+        .map(|p| p.parse().ok().filter(|n| *n < 100))
+        .collect::<Option<_>>()?;
+    match parts[..] {
+        [y, m, d] => Some(format!("{era}{y:02}{m:02}{d:02}")),
+        [y, m] => Some(format!("{era}{y:02}{m:02}00")),
+        [y] => Some(format!("{era}{y:02}0000")),
+        _ => None,
+    }
+}
+
 /// Writes one record in the layout (for tests, samples and benchmarks): each value encoded and
 /// padded with spaces to its width; `None` when a value does not fit or cannot be encoded.
 pub fn write_record(values: &[(Column, &str)], encoding: Encoding) -> Option<Vec<u8>> {
@@ -297,6 +318,20 @@ mod tests {
                 "{code}"
             );
         }
+    }
+
+    #[test]
+    fn suggestions_are_written_in_the_layouts_date_form() {
+        assert_eq!(
+            layout_suggestion("effective_date", "R1.5.2").as_deref(),
+            Some("R010502")
+        );
+        assert_eq!(
+            layout_suggestion("birth_date", "S63.12").as_deref(),
+            Some("S631200")
+        );
+        assert_eq!(layout_suggestion("family_name", "R1.5.2"), None);
+        assert_eq!(layout_suggestion("effective_date", "2019-05-02"), None);
     }
 
     #[test]

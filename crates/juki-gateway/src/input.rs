@@ -7,6 +7,7 @@ use crate::csv_input::{ChangeReader, FileError, Row};
 use crate::encoding::{self, Encoding};
 use crate::fixed::FixedReader;
 use crate::jsonl::JsonlReader;
+use crate::load::RefusedRecord;
 use juki_domain::Problem;
 use std::io::Read;
 
@@ -81,6 +82,20 @@ impl<R: Read> Records<R> {
             Records::Csv(r) => r.warnings(),
             Records::Fixed(_) => &[],
             Records::Jsonl(r) => r.warnings(),
+        }
+    }
+
+    /// Rewrites the suggestions of a refused record in the form this format writes values (era
+    /// dates `R010502` in fixed-width records), so a clerk can copy them into the source.
+    pub fn in_source_form(&self, refused: &mut RefusedRecord) {
+        if let Records::Fixed(_) = self {
+            for p in &mut refused.problems {
+                if let (Some(field), Some(s)) = (p.field, &p.suggestion)
+                    && let Some(fixed) = crate::fixed::layout_suggestion(field, s)
+                {
+                    p.suggestion = Some(fixed);
+                }
+            }
         }
     }
 

@@ -68,13 +68,16 @@ pub fn check_all<R: Read>(
     on_accepted: &mut dyn FnMut(Accepted),
 ) -> LinkageReport {
     let mut report = LinkageReport::default();
-    for row in records.by_ref() {
+    while let Some(row) = records.next() {
         match check_row(row, ctx, rules) {
             Ok(a) => {
                 report.accepted += 1;
                 on_accepted(a);
             }
-            Err(r) => report.refused.push(r),
+            Err(mut r) => {
+                records.in_source_form(&mut r);
+                report.refused.push(r);
+            }
         }
     }
     report.warnings = records.warnings().to_vec();

@@ -242,7 +242,10 @@ pub fn run(a: Args) -> Result<u8> {
                     submitter.flush(&mut report)?;
                 }
             }
-            Err(refused) => report.refused.push(refused),
+            Err(mut refused) => {
+                records.in_source_form(&mut refused);
+                report.refused.push(refused);
+            }
         }
         if rows.is_multiple_of(4096) {
             bar.set_position(records.bytes_read());
