@@ -119,6 +119,7 @@ pub struct ChangeReader<R: Read> {
     warnings: Vec<Problem>,
     splitter: Splitter,
     line: Vec<u8>,
+    header: Vec<u8>,
 }
 
 /// Splits one line into fields, reusing its buffers.
@@ -252,6 +253,7 @@ impl<R: Read> ChangeReader<R> {
             columns,
             warnings,
             splitter,
+            header: line.clone(),
             line,
         })
     }
@@ -264,6 +266,16 @@ impl<R: Read> ChangeReader<R> {
     /// Bytes read so far, for progress.
     pub fn bytes_read(&self) -> u64 {
         self.lines.bytes_read()
+    }
+
+    /// The header line as read (without its line break).
+    pub fn header_line(&self) -> &[u8] {
+        &self.header
+    }
+
+    /// The bytes of the record read last, as in the file (empty when it was too long to keep).
+    pub fn last_line(&self) -> &[u8] {
+        &self.line
     }
 }
 

@@ -115,6 +115,11 @@ impl<R: Read> FixedReader<R> {
     pub fn bytes_read(&self) -> u64 {
         self.lines.bytes_read()
     }
+
+    /// The bytes of the record read last, as in the file (empty when it was too long to keep).
+    pub fn last_line(&self) -> &[u8] {
+        &self.buf
+    }
 }
 
 impl<R: Read> Iterator for FixedReader<R> {

@@ -99,6 +99,24 @@ impl<R: Read> Records<R> {
         }
     }
 
+    /// The bytes of the record read last, as in the file, for a quarantine file that can be
+    /// corrected and submitted again (empty when the line was too long to keep).
+    pub fn last_line(&self) -> &[u8] {
+        match self {
+            Records::Csv(r) => r.last_line(),
+            Records::Fixed(r) => r.last_line(),
+            Records::Jsonl(r) => r.last_line(),
+        }
+    }
+
+    /// The header line a quarantine file of this format starts with (CSV only).
+    pub fn header_line(&self) -> Option<&[u8]> {
+        match self {
+            Records::Csv(r) => Some(r.header_line()),
+            Records::Fixed(_) | Records::Jsonl(_) => None,
+        }
+    }
+
     /// Bytes read so far, for progress.
     pub fn bytes_read(&self) -> u64 {
         match self {

@@ -39,6 +39,11 @@ impl<R: Read> JsonlReader<R> {
         self.lines.bytes_read()
     }
 
+    /// The bytes of the record read last, as in the file (empty when it was too long to keep).
+    pub fn last_line(&self) -> &[u8] {
+        &self.buf
+    }
+
     /// Unknown keys seen so far, one warning each.
     pub fn warnings(&self) -> &[Problem] {
         &self.warnings

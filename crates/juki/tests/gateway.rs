@@ -32,17 +32,28 @@ fn resident_code(body: u64) -> String {
     format!("{body:010}{check}")
 }
 
-/// `juki gw submit FILE --profile P [--json]`, which must exit with `status`.
+/// `juki gw submit FILE --profile P [--json] [EXTRA…]`, which must exit with `status`.
 fn submit(
     file: &std::path::Path,
     profile: &std::path::Path,
     json: bool,
     status: i32,
 ) -> std::process::Output {
+    submit_with(file, profile, json, status, &[])
+}
+
+fn submit_with(
+    file: &std::path::Path,
+    profile: &std::path::Path,
+    json: bool,
+    status: i32,
+    extra: &[&str],
+) -> std::process::Output {
     let mut args = vec!["gw", "submit", p(file), "--profile", p(profile)];
     if json {
         args.push("--json");
     }
+    args.extend_from_slice(extra);
     let out = run(&args);
     assert_eq!(
         out.status.code(),
@@ -74,7 +85,14 @@ fn good_records_reach_the_national_node_bad_ones_are_reported_and_a_resubmission
     let file = tmp.path().join("changes.csv");
     std::fs::write(&file, lines.join("\n") + "\n").unwrap();
     let clerk = demo.profile("131148-clerk");
-    let report = json(&submit(&file, &clerk, true, 1));
+    let quarantine = tmp.path().join("quarantine.csv");
+    let report = json(&submit_with(
+        &file,
+        &clerk,
+        true,
+        1,
+        &["--quarantine", p(&quarantine)],
+    ));
     assert_eq!(report["accepted"], 20);
     let refused = report["refused"].as_array().unwrap();
     assert_eq!(refused.len(), 2);
@@ -122,6 +140,22 @@ fn good_records_reach_the_national_node_bad_ones_are_reported_and_a_resubmission
     );
     let out = run(&["record", "get", &codes[0], "--json", "--profile", p(&clerk)]);
     assert_eq!(json(&out)["history"].as_array().unwrap().len(), 1);
+
+    // The quarantine holds the refused records as they stood: corrected, they go through.
+    let held = std::fs::read_to_string(&quarantine).unwrap();
+    assert_eq!(held.lines().count(), 3, "{held}");
+    assert!(held.starts_with(HEADER));
+    let corrected = held
+        .replace("山田1", "山田")
+        .replace("ﾔﾏﾀﾞ", "ヤマダ")
+        .replace(
+            "GW-BAD-2,転入,2026-04-01,\"broken",
+            &format!("GW-BAD-2,転入,2026-04-01,{},山田,次郎,ヤマダ,ジロウ,1992-02-02,男,131148,中野一丁目2番1号", resident_code(1_234_599_999)),
+        );
+    std::fs::write(&quarantine, corrected).unwrap();
+    let report = json(&submit(&quarantine, &clerk, true, 0));
+    assert_eq!(report["accepted"], 2, "{report}");
+    assert_eq!(report["refused"].as_array().unwrap().len(), 0);
     demo.stop();
 }
 

@@ -56,6 +56,10 @@ struct SubmitArgs {
     /// Also write the report as CSV (one row per error) to this file.
     #[arg(long, value_name = "FILE")]
     report_csv: Option<PathBuf>,
+    /// Write every refused record, exactly as it stood in the file (CSV: after the header), to
+    /// this file: correct it there and submit it again.
+    #[arg(long, value_name = "FILE")]
+    quarantine: Option<PathBuf>,
     /// Check only; submit nothing (no profile's node is contacted).
     #[arg(long)]
     check_only: bool,
@@ -118,6 +122,42 @@ fn problem_of(p: &ProblemJson) -> Problem {
 struct Origin {
     line: u64,
     resident_code: Option<String>,
+    /// The record's bytes, kept only when there is a quarantine file.
+    bytes: Vec<u8>,
+}
+
+/// The quarantine file: refused records as they stood in the input, to be corrected and
+/// submitted again (their record ids were never applied, so they will be).
+struct Quarantine {
+    path: PathBuf,
+    out: std::io::BufWriter<std::fs::File>,
+    records: u64,
+}
+
+impl Quarantine {
+    fn create(path: &Path, header: Option<&[u8]>) -> Result<Quarantine> {
+        let file = std::fs::File::create(path)
+            .map_err(|e| exit(exit::USAGE, format!("{}: {e}", path.display())))?;
+        let mut q = Quarantine {
+            path: path.to_path_buf(),
+            out: std::io::BufWriter::new(file),
+            records: 0,
+        };
+        if let Some(h) = header {
+            q.out.write_all(h)?;
+            q.out.write_all(b"\n")?;
+        }
+        Ok(q)
+    }
+
+    fn add(&mut self, bytes: &[u8]) -> Result<()> {
+        if !bytes.is_empty() {
+            self.out.write_all(bytes)?;
+            self.out.write_all(b"\n")?;
+            self.records += 1;
+        }
+        Ok(())
+    }
 }
 
 /// Submits batches and folds the node's answers into the report.
@@ -132,7 +172,11 @@ struct Submitter {
 }
 
 impl Submitter {
-    fn flush(&mut self, report: &mut LinkageReport) -> Result<()> {
+    fn flush(
+        &mut self,
+        report: &mut LinkageReport,
+        quarantine: &mut Option<Quarantine>,
+    ) -> Result<()> {
         if self.batch.is_empty() {
             return Ok(());
         }
@@ -157,12 +201,17 @@ impl Submitter {
                     self.duplicates += 1;
                     report.accepted += 1;
                 }
-                ChangeStatus::Refused => report.refused.push(RefusedRecord {
-                    line: origin.line,
-                    record_id: Some(result.record_id.clone()),
-                    resident_code: origin.resident_code,
-                    problems: result.errors.iter().map(problem_of).collect(),
-                }),
+                ChangeStatus::Refused => {
+                    if let Some(q) = quarantine {
+                        q.add(&origin.bytes)?;
+                    }
+                    report.refused.push(RefusedRecord {
+                        line: origin.line,
+                        record_id: Some(result.record_id.clone()),
+                        resident_code: origin.resident_code,
+                        problems: result.errors.iter().map(problem_of).collect(),
+                    });
+                }
             }
         }
         Ok(())
@@ -226,6 +275,10 @@ pub fn run(a: Args) -> Result<u8> {
         )
         .expect("valid template"),
     );
+    let mut quarantine = match &a.quarantine {
+        Some(path) => Some(Quarantine::create(path, records.header_line())?),
+        None => None,
+    };
     let mut report = LinkageReport::default();
     let mut rows = 0u64;
     while let Some(row) = records.next() {
@@ -236,13 +289,20 @@ pub fn run(a: Args) -> Result<u8> {
                     line: accepted.line,
                     resident_code: Some(accepted.raw.resident_code.clone())
                         .filter(|c| !c.is_empty()),
+                    bytes: match quarantine {
+                        Some(_) => records.last_line().to_vec(),
+                        None => Vec::new(),
+                    },
                 });
                 submitter.batch.push(ChangeInput::from(accepted.raw));
                 if submitter.batch.len() >= BATCH {
-                    submitter.flush(&mut report)?;
+                    submitter.flush(&mut report, &mut quarantine)?;
                 }
             }
             Err(mut refused) => {
+                if let Some(q) = &mut quarantine {
+                    q.add(records.last_line())?;
+                }
                 records.in_source_form(&mut refused);
                 report.refused.push(refused);
             }
@@ -252,8 +312,16 @@ pub fn run(a: Args) -> Result<u8> {
             bar.set_message(format!("{rows} records"));
         }
     }
-    submitter.flush(&mut report)?;
+    submitter.flush(&mut report, &mut quarantine)?;
     bar.finish_and_clear();
+    if let Some(mut q) = quarantine {
+        q.out.flush()?;
+        eprintln!(
+            "{} refused record(s) written to {}: correct them there and submit that file again",
+            q.records,
+            q.path.display()
+        );
+    }
     report.warnings = records.warnings().to_vec();
     report.refused.sort_by_key(|r| r.line);
 
