@@ -1,12 +1,15 @@
-//! Reading the change CSV of FORMATS §1: UTF-8 (a BOM allowed), RFC 4180, one header row whose
-//! names may come in any order; unknown columns are warned about and ignored.
+//! Reading the change CSV of FORMATS §1: UTF-8 (a BOM allowed) or declared CP932, RFC 4180
+//! quoting, one header row whose names may come in any order; unknown columns are warned about
+//! and ignored. One record per line (see [`ChangeReader`]).
 
+use crate::encoding::{self, Encoding, Prefixed};
+use crate::lines::{Line, Lines};
 use juki_domain::catalogue::{
     IN_DUPLICATE_COLUMN, IN_ENCODING, IN_MALFORMED_ROW, IN_MISSING_COLUMN, IN_ROW_TOO_LONG,
-    IN_UNKNOWN_COLUMN,
+    IN_UNKNOWN_COLUMN, IN_UNREADABLE,
 };
 use juki_domain::{ErrorDef, Problem, RawChange};
-use std::io::Read;
+use std::io::{BufReader, Read};
 
 /// The longest row accepted, in bytes (no valid change record comes near it).
 pub const ROW_BYTES_MAX: usize = 64 * 1024;
@@ -90,6 +93,9 @@ impl std::fmt::Display for FileError {
 
 impl std::error::Error for FileError {}
 
+/// One record read, with the line it starts on, or why it could not be read.
+pub type Row = Result<(u64, RawChange), RowError>;
+
 /// A row that could not be read; the rows after it still are.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RowError {
@@ -100,63 +106,127 @@ pub struct RowError {
     pub problem: Problem,
 }
 
-/// Strips a UTF-8 byte-order mark from the start of a stream.
-fn skip_bom<R: Read>(mut r: R) -> std::io::Result<std::io::Chain<std::io::Cursor<Vec<u8>>, R>> {
-    let mut head = [0u8; 3];
-    let mut n = 0;
-    while n < 3 {
-        match r.read(&mut head[n..])? {
-            0 => break,
-            k => n += k,
-        }
-    }
-    let start = if n == 3 && head == [0xEF, 0xBB, 0xBF] {
-        3
-    } else {
-        0
-    };
-    Ok(std::io::Cursor::new(head[start..n].to_vec()).chain(r))
-}
-
-/// Reads change rows from a FORMATS §1 CSV.
+/// Reads change rows from a FORMATS §1 CSV, one record per line.
+///
+/// A record never spans lines: no field of a change may hold a line break (names and addresses
+/// refuse control characters), so an unterminated quote refuses its own line instead of
+/// swallowing the rest of the file into one field. Each line is split by `csv-core` (RFC 4180
+/// quoting) into reused buffers.
 pub struct ChangeReader<R: Read> {
-    csv: csv::Reader<std::io::Chain<std::io::Cursor<Vec<u8>>, R>>,
+    lines: Lines<BufReader<Prefixed<R>>>,
+    encoding: Encoding,
     columns: Vec<Option<Column>>,
     warnings: Vec<Problem>,
-    record: csv::ByteRecord,
+    splitter: Splitter,
+    line: Vec<u8>,
+    header: Vec<u8>,
+}
+
+/// Splits one line into fields, reusing its buffers.
+struct Splitter {
+    core: csv_core::Reader,
+    out: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl Splitter {
+    fn new() -> Splitter {
+        Splitter {
+            // Comma and double quote, RFC 4180 (`Default` would leave the delimiter NUL).
+            core: csv_core::Reader::new(),
+            out: Vec::new(),
+            ends: Vec::new(),
+        }
+    }
+
+    /// Splits `line`; afterwards [`Splitter::field`] gives field `i`. Refuses a line with an
+    /// unterminated quote (an odd number of `"`: RFC 4180 quoting always pairs them).
+    fn split(&mut self, line: &[u8]) -> Result<usize, String> {
+        if line.iter().filter(|b| **b == b'"').count() % 2 == 1 {
+            return Err("a quote is not closed".to_string());
+        }
+        self.core.reset();
+        self.out.clear();
+        self.out.resize(line.len() + 1, 0);
+        self.ends.clear();
+        self.ends.resize(line.len() + 2, 0);
+        let (mut input, mut o, mut e) = (line, 0, 0);
+        // Two calls at most: the line, then the end of input, which completes the last field.
+        for _ in 0..3 {
+            let (result, _, nout, nend) =
+                self.core
+                    .read_record(input, &mut self.out[o..], &mut self.ends[e..]);
+            o += nout;
+            e += nend;
+            match result {
+                // All input was taken (the output has room for it): signal its end.
+                csv_core::ReadRecordResult::InputEmpty => input = &[],
+                csv_core::ReadRecordResult::Record | csv_core::ReadRecordResult::End => {
+                    self.ends.truncate(e);
+                    return Ok(e);
+                }
+                csv_core::ReadRecordResult::OutputFull
+                | csv_core::ReadRecordResult::OutputEndsFull => break,
+            }
+        }
+        Err("the line cannot be split into fields".to_string())
+    }
+
+    /// Field `i` of the last line split (its ends count from the start of the record).
+    fn field(&self, i: usize) -> &[u8] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        self.out.get(start..self.ends[i]).unwrap_or(&[])
+    }
 }
 
 impl<R: Read> ChangeReader<R> {
-    /// Reads and checks the header.
+    /// Reads and checks the header of a UTF-8 file (a BOM allowed).
     pub fn new(input: R) -> Result<ChangeReader<R>, FileError> {
-        let input = skip_bom(input).map_err(|e| FileError {
-            def: &juki_domain::catalogue::IN_UNREADABLE,
-            detail: e.to_string(),
-        })?;
-        let mut csv = csv::ReaderBuilder::new()
-            .has_headers(true)
-            .flexible(false)
-            .from_reader(input);
-        let header = csv
-            .byte_headers()
-            .map_err(|e| FileError {
-                def: &IN_MALFORMED_ROW,
-                detail: format!("header: {e}"),
-            })?
-            .clone();
-        let mut columns = Vec::with_capacity(header.len());
+        ChangeReader::with_encoding(input, None)
+    }
+
+    /// Reads and checks the header, in the declared encoding (UTF-8 when none is declared).
+    /// Fields are split on bytes and each decoded on its own: in CP932 the bytes of `,` `"`
+    /// and line breaks never occur inside a double-byte character.
+    pub fn with_encoding(
+        input: R,
+        declared: Option<Encoding>,
+    ) -> Result<ChangeReader<R>, FileError> {
+        let (encoding, input) = encoding::settle(input, declared, Encoding::Utf8)?;
+        let mut lines = Lines::new(BufReader::with_capacity(64 * 1024, input), ROW_BYTES_MAX);
+        let mut line = Vec::new();
+        let mut splitter = Splitter::new();
+        let header_error = |detail: String| FileError {
+            def: &IN_MALFORMED_ROW,
+            detail: format!("header: {detail}"),
+        };
+        let fields = match lines.next_line(&mut line) {
+            Err(e) => {
+                return Err(FileError {
+                    def: &IN_UNREADABLE,
+                    detail: e.to_string(),
+                });
+            }
+            Ok(Some((_, Line::TooLong))) => return Err(header_error("too long".to_string())),
+            Ok(None) => 0,
+            Ok(Some((_, Line::Read))) if line.is_empty() => 0,
+            Ok(Some((_, Line::Read))) => splitter.split(&line).map_err(header_error)?,
+        };
+        let mut columns = Vec::with_capacity(fields);
         let mut warnings = Vec::new();
-        for (i, name) in header.iter().enumerate() {
-            let name = std::str::from_utf8(name).map_err(|_| FileError {
-                def: &IN_ENCODING,
-                detail: format!("header column {}", i + 1),
-            })?;
-            let column = Column::from_name(name);
+        for i in 0..fields {
+            let name = encoding
+                .decode(splitter.field(i))
+                .ok_or_else(|| FileError {
+                    def: &IN_ENCODING,
+                    detail: format!("header column {}", i + 1),
+                })?;
+            let column = Column::from_name(&name);
             match column {
                 Some(c) if columns.contains(&Some(c)) => {
                     return Err(FileError {
                         def: &IN_DUPLICATE_COLUMN,
-                        detail: name.to_string(),
+                        detail: name,
                     });
                 }
                 Some(_) => {}
@@ -178,10 +248,13 @@ impl<R: Read> ChangeReader<R> {
             });
         }
         Ok(ChangeReader {
-            csv,
+            lines,
+            encoding,
             columns,
             warnings,
-            record: csv::ByteRecord::new(),
+            splitter,
+            header: line.clone(),
+            line,
         })
     }
 
@@ -192,71 +265,91 @@ impl<R: Read> ChangeReader<R> {
 
     /// Bytes read so far, for progress.
     pub fn bytes_read(&self) -> u64 {
-        self.csv.position().byte()
+        self.lines.bytes_read()
     }
 
-    fn convert(&self) -> Result<RawChange, (Option<String>, Problem)> {
-        let mut raw = RawChange::default();
-        let mut bad_encoding = None;
-        for (i, field) in self.record.iter().enumerate() {
-            let Some(column) = self.columns.get(i).copied().flatten() else {
-                continue;
-            };
-            match std::str::from_utf8(field) {
-                Ok(s) => column.set(&mut raw, s.to_string()),
-                Err(_) => bad_encoding = bad_encoding.or(Some(column)),
+    /// The header line as read (without its line break).
+    pub fn header_line(&self) -> &[u8] {
+        &self.header
+    }
+
+    /// The bytes of the record read last, as in the file (empty when it was too long to keep).
+    pub fn last_line(&self) -> &[u8] {
+        &self.line
+    }
+}
+
+/// One line as a change: split, checked against the header, each field decoded.
+fn convert(
+    line: &[u8],
+    splitter: &mut Splitter,
+    columns: &[Option<Column>],
+    encoding: Encoding,
+) -> Result<RawChange, (Option<String>, Problem)> {
+    let fields = splitter.split(line).map_err(|why| {
+        // The record id, for the report, when it is the first column and plainly written.
+        let record_id = (columns.first() == Some(&Some(Column::record_id)))
+            .then(|| line.split(|b| *b == b',').next())
+            .flatten()
+            .filter(|id| {
+                !id.is_empty()
+                    && id
+                        .iter()
+                        .all(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_')
+            })
+            .map(|id| String::from_utf8_lossy(id).into_owned());
+        (record_id, Problem::new(&IN_MALFORMED_ROW).note(why))
+    })?;
+    let record_id = columns
+        .iter()
+        .take(fields)
+        .position(|c| *c == Some(Column::record_id))
+        .and_then(|i| std::str::from_utf8(splitter.field(i)).ok())
+        .filter(|id| !id.is_empty())
+        .map(str::to_owned);
+    if fields != columns.len() {
+        return Err((
+            record_id,
+            Problem::new(&IN_MALFORMED_ROW)
+                .note(format!("{fields} fields; the header has {}", columns.len())),
+        ));
+    }
+    let mut raw = RawChange::default();
+    for (i, column) in columns.iter().enumerate() {
+        let Some(column) = column else { continue };
+        match encoding.decode(splitter.field(i)) {
+            Some(s) => column.set(&mut raw, s),
+            None => {
+                return Err((
+                    record_id,
+                    Problem::new(&IN_ENCODING)
+                        .field(column.name())
+                        .note(encoding.name()),
+                ));
             }
         }
-        let record_id = (!raw.record_id.is_empty()).then(|| raw.record_id.clone());
-        match bad_encoding {
-            Some(c) => Err((record_id, Problem::new(&IN_ENCODING).field(c.name()))),
-            None => Ok(raw),
-        }
     }
+    Ok(raw)
 }
 
 impl<R: Read> Iterator for ChangeReader<R> {
     /// A row with its line number, or why it could not be read.
-    type Item = Result<(u64, RawChange), RowError>;
+    type Item = Row;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let mut record = std::mem::take(&mut self.record);
-        let read = self.csv.read_byte_record(&mut record);
-        self.record = record;
-        let line = self.record.position().map_or(0, |p| p.line());
-        match read {
-            Ok(false) => None,
-            Ok(true) if self.record.as_slice().len() > ROW_BYTES_MAX => Some(Err(RowError {
-                line,
-                record_id: None,
-                problem: Problem::new(&IN_ROW_TOO_LONG),
-            })),
-            Ok(true) => Some(match self.convert() {
-                Ok(raw) => Ok((line, raw)),
-                Err((record_id, problem)) => Err(RowError {
-                    line,
-                    record_id,
-                    problem,
-                }),
-            }),
-            Err(e) => {
-                let line = e.position().map_or(line, |p| p.line());
-                // An I/O error ends the file; a malformed row does not.
-                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
-                    return Some(Err(RowError {
-                        line,
-                        record_id: None,
-                        problem: Problem::new(&juki_domain::catalogue::IN_UNREADABLE)
-                            .note(e.to_string()),
-                    }));
-                }
-                Some(Err(RowError {
-                    line,
-                    record_id: None,
-                    problem: Problem::new(&IN_MALFORMED_ROW).note(e.to_string()),
-                }))
-            }
-        }
+        let ChangeReader {
+            lines,
+            encoding,
+            columns,
+            splitter,
+            line,
+            ..
+        } = self;
+        lines.next_row(
+            line,
+            || Problem::new(&IN_ROW_TOO_LONG),
+            |bytes, _| convert(bytes, splitter, columns, *encoding),
+        )
     }
 }
 
@@ -326,6 +419,62 @@ mod tests {
         assert_eq!(rows[2].as_ref().unwrap().1.record_id, "C");
     }
 
+    #[test]
+    fn reads_cp932_when_declared_and_refuses_a_contradicting_bom() {
+        let text = format!(
+            "{HEADER}\nA,転入,2026-04-01,12345678903,佐々木,陽菜,ササキ,ヒナ,1998-07-14,女,131148,中野二丁目3番4号\n"
+        );
+        let (bytes, _, bad) = encoding_rs::SHIFT_JIS.encode(&text);
+        assert!(!bad);
+        let mut r = ChangeReader::with_encoding(&bytes[..], Some(Encoding::Cp932)).unwrap();
+        let (_, raw) = r.next().unwrap().unwrap();
+        assert_eq!(
+            (raw.family_name.as_str(), raw.address.as_str()),
+            ("佐々木", "中野二丁目3番4号")
+        );
+        // The same bytes read as UTF-8 (the default) refuse the record, naming the field.
+        let e = ChangeReader::new(&bytes[..])
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(
+            (e.problem.code(), e.problem.field),
+            ("JK-IN-0101", Some("change_kind"))
+        );
+        let mut with_bom = b"\xEF\xBB\xBF".to_vec();
+        with_bom.extend_from_slice(&bytes);
+        let e = ChangeReader::with_encoding(&with_bom[..], Some(Encoding::Cp932))
+            .err()
+            .unwrap();
+        assert_eq!(e.def.code, "JK-GW-0101");
+    }
+
+    #[test]
+    fn an_unterminated_quote_refuses_only_its_line() {
+        let good =
+            "C,転入,2026-04-01,12345678903,佐々木,陽菜,ササキ,ヒナ,1998-07-14,女,131148,中野";
+        let input = format!("{HEADER}\nA,転入,\"broken\n{good}\n");
+        let rows: Vec<_> = ChangeReader::new(input.as_bytes()).unwrap().collect();
+        assert_eq!(rows.len(), 2);
+        let e = rows[0].as_ref().unwrap_err();
+        assert_eq!(
+            (e.line, e.problem.code(), e.record_id.as_deref()),
+            (2, "JK-IN-0104", Some("A"))
+        );
+        assert_eq!(rows[1].as_ref().unwrap().1.record_id, "C");
+        // Quoted commas and doubled quotes still read as RFC 4180 says.
+        let quoted = format!(
+            "{HEADER}\nD,転入,2026-04-01,12345678903,佐々木,陽菜,ササキ,ヒナ,1998-07-14,女,131148,\"中野,\"\"2\"\"\"\n"
+        );
+        let (_, raw) = ChangeReader::new(quoted.as_bytes())
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap();
+        assert_eq!(raw.address, "中野,\"2\"");
+    }
+
     proptest::proptest! {
         /// Whatever bytes follow a valid header, the reader never panics and always ends.
         #[test]
@@ -339,7 +488,7 @@ mod tests {
 
         /// A good row after a broken one is still read.
         #[test]
-        fn a_good_row_survives_garbage_before_it(garbage in "[^\n\"]{0,200}") {
+        fn a_good_row_survives_garbage_before_it(garbage in "[^\n]{0,200}") {
             let good = "C,転入,2026-04-01,12345678903,佐々木,陽菜,ササキ,ヒナ,1998-07-14,女,131148,中野";
             let input = format!("{HEADER}\n{garbage}\n{good}\n");
             let rows: Vec<_> = ChangeReader::new(input.as_bytes()).unwrap().collect();

@@ -35,6 +35,9 @@ enum Command {
     Record(cmd::record::Args),
     /// Submit changes to a municipal node (`change submit FILE`).
     Change(cmd::change::Args),
+    /// The gateway for existing registry systems: `gw submit FILE` checks a change file (CSV,
+    /// fixed-width or JSON lines; UTF-8 or CP932) and submits its good records.
+    Gw(cmd::gw::Args),
     /// How a node stands: residents, lag to its parent, warnings.
     Status(cmd::status::Args),
     /// Run a demo nation on this machine: ten nodes, a synthetic population, every profile.
@@ -90,6 +93,7 @@ fn main() -> ExitCode {
         Command::Lgc(a) => cmd::lgc::run(a),
         Command::Record(a) => cmd::record::run(a),
         Command::Change(a) => cmd::change::run(a),
+        Command::Gw(a) => cmd::gw::run(a),
         Command::Status(a) => cmd::status::run(a),
         Command::Demo(a) => cmd::demo::run(a),
         Command::Ca(a) => cmd::ca::run(a),

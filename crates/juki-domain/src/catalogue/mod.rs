@@ -9,6 +9,7 @@ mod audit;
 mod auth;
 mod code;
 mod date;
+mod gateway;
 mod input;
 mod name;
 mod net;
@@ -25,6 +26,7 @@ pub use audit::*;
 pub use auth::*;
 pub use code::*;
 pub use date::*;
+pub use gateway::*;
 pub use input::*;
 pub use name::*;
 pub use net::*;
@@ -116,6 +118,7 @@ pub fn all() -> Vec<&'static ErrorDef> {
         auth::DEFS,
         code::DEFS,
         date::DEFS,
+        gateway::DEFS,
         input::DEFS,
         name::DEFS,
         net::DEFS,

@@ -9,6 +9,7 @@ pub mod change;
 pub mod demo;
 pub mod disclose;
 pub mod errors;
+pub mod gw;
 pub mod identity;
 pub mod init;
 pub mod lgc;
