@@ -6,10 +6,8 @@
 
 use crate::error::ApprovalError;
 use crate::request::{Decision, NewRequest, Request, RequestId, State, Target};
-use rusqlite::{Connection, Row, Transaction, TransactionBehavior, params};
-use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
-use std::time::Duration;
+use rusqlite::{Row, Transaction, params};
+use std::path::Path;
 
 /// The file's name inside a node's data directory.
 pub const APPROVALS_FILE: &str = "approvals.db";
@@ -41,40 +39,10 @@ const COLUMNS: &str = "seq, action, jurisdiction, object, effect, params, reason
     requested_at_ms, expires_at_ms, state, decided_by, decided_at_ms, decision_reason, \
     executed_at_ms, result";
 
-/// How long to wait for the file's lock (another process reading it with sqlite3).
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-
 /// A node's record of approval requests.
+#[derive(Debug)]
 pub struct ApprovalStore {
-    path: PathBuf,
-    conn: Mutex<Connection>,
-}
-
-impl std::fmt::Debug for ApprovalStore {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ApprovalStore")
-            .field("path", &self.path)
-            .finish_non_exhaustive()
-    }
-}
-
-fn storage(path: &Path, e: impl std::fmt::Display) -> ApprovalError {
-    ApprovalError::Storage(format!("{}: {e}", path.display()))
-}
-
-/// Creates `path` readable by its owner only, unless it exists.
-fn create_private(path: &Path) -> Result<(), ApprovalError> {
-    use std::os::unix::fs::OpenOptionsExt;
-    match std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-    {
-        Ok(_) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(storage(path, e)),
-    }
+    db: juki_localdb::LocalDb,
 }
 
 impl ApprovalStore {
@@ -82,15 +50,9 @@ impl ApprovalStore {
     /// found approved but not finished — the node stopped while carrying one out — are marked
     /// failed (see [`Request::interrupted`]); they never run again by themselves.
     pub fn open(path: &Path, now_ms: i64) -> Result<ApprovalStore, ApprovalError> {
-        create_private(path)?;
-        let mut conn = Connection::open(path).map_err(|e| storage(path, e))?;
-        conn.busy_timeout(BUSY_TIMEOUT)?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        migrate(&mut conn).map_err(|e| storage(path, e))?;
-        let store = ApprovalStore {
-            path: path.to_path_buf(),
-            conn: Mutex::new(conn),
-        };
+        let db = juki_localdb::LocalDb::open(path, MIGRATIONS)
+            .map_err(|e| ApprovalError::Storage(e.to_string()))?;
+        let store = ApprovalStore { db };
         store.write(|tx| {
             let approved = select(tx, "state = 'approved'", [])?;
             for mut r in approved {
@@ -104,13 +66,7 @@ impl ApprovalStore {
     }
 
     pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    fn conn(&self) -> MutexGuard<'_, Connection> {
-        // rusqlite rolls back an unfinished transaction when it is dropped, so a poisoned lock
-        // leaves nothing half-done behind.
-        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+        self.db.path()
     }
 
     /// Runs `f` in one immediate (write-locked) transaction and commits it.
@@ -118,11 +74,7 @@ impl ApprovalStore {
         &self,
         f: impl FnOnce(&Transaction<'_>) -> Result<T, ApprovalError>,
     ) -> Result<T, ApprovalError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let out = f(&tx)?;
-        tx.commit()?;
-        Ok(out)
+        self.db.write(f)
     }
 
     /// Records a new request, pending; refused by the rules of [`NewRequest::admit`].
@@ -209,17 +161,6 @@ impl ApprovalStore {
             Ok(ruled.map(|()| r))
         })?
     }
-}
-
-fn migrate(conn: &mut Connection) -> Result<(), rusqlite::Error> {
-    let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(found.max(0) as usize) {
-        let tx = conn.transaction()?;
-        tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", i as i64 + 1)?;
-        tx.commit()?;
-    }
-    Ok(())
 }
 
 /// Marks every pending request whose time has passed by `now_ms` as expired.
@@ -519,6 +460,7 @@ mod tests {
         let store = open(&dir);
         let a = store.create(stop(), T0).unwrap();
         store
+            .db
             .conn()
             .execute("UPDATE requests SET state = 'maybe' WHERE seq = 1", [])
             .unwrap();

@@ -1,6 +1,6 @@
 //! The durable record of special move-out/move-in procedures (転入転出の特例) at a municipal
-//! node: `DATA/moves.db`, SQLite, created 0600, every step one durable transaction
-//! (`synchronous = FULL`).
+//! node: `DATA/moves.db` ([`juki_localdb`]: SQLite, created 0600), every step one durable
+//! transaction.
 //!
 //! A procedure crosses two municipalities. The old one records an [`Outgoing`] move when the
 //! move-out is notified (with its planned date: the move-out certificate data stays here), marks
@@ -15,10 +15,8 @@
 //! Dates are `YYYY-MM-DD` text and codes are text: the rules about them live in the node.
 //! Calls block; an async caller runs them on a blocking thread.
 
-use rusqlite::{Connection, Row, Transaction, TransactionBehavior, params};
-use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
-use std::time::Duration;
+use rusqlite::{Row, Transaction, params};
+use std::path::Path;
 
 /// The file's name inside a node's data directory.
 pub const MOVES_FILE: &str = "moves.db";
@@ -64,9 +62,6 @@ CREATE TABLE incoming (
 CREATE INDEX incoming_due ON incoming (state, next_attempt_ms);
 CREATE INDEX incoming_resident ON incoming (resident_code, from_code);
 "];
-
-/// How long to wait for the file's lock (another process reading it with sqlite3).
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The record failed.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -220,53 +215,9 @@ pub struct Incoming {
 }
 
 /// A node's record of special move procedures.
+#[derive(Debug)]
 pub struct MoveStore {
-    path: PathBuf,
-    conn: Mutex<Connection>,
-}
-
-impl std::fmt::Debug for MoveStore {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MoveStore")
-            .field("path", &self.path)
-            .finish_non_exhaustive()
-    }
-}
-
-fn storage(path: &Path, e: impl std::fmt::Display) -> MoveError {
-    MoveError::Storage(format!("{}: {e}", path.display()))
-}
-
-/// Creates `path` readable by its owner only, unless it exists.
-fn create_private(path: &Path) -> Result<(), MoveError> {
-    use std::os::unix::fs::OpenOptionsExt;
-    match std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-    {
-        Ok(_) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(storage(path, e)),
-    }
-}
-
-fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
-    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-    let version = usize::try_from(version).unwrap_or(usize::MAX);
-    if version > MIGRATIONS.len() {
-        return Err(rusqlite::Error::InvalidParameterName(format!(
-            "schema version {version} is newer than this juki knows ({})",
-            MIGRATIONS.len()
-        )));
-    }
-    let tx = conn.transaction()?;
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
-        tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", i as i64 + 1)?;
-    }
-    tx.commit()
+    db: juki_localdb::LocalDb,
 }
 
 const OUT_COLUMNS: &str = "move_id, resident_code, planned_date, destination, \
@@ -368,38 +319,20 @@ pub enum Notified {
 impl MoveStore {
     /// Opens (creating, 0600) the record at `path` and brings its schema up to date.
     pub fn open(path: &Path) -> Result<MoveStore, MoveError> {
-        create_private(path)?;
-        let mut conn = Connection::open(path).map_err(|e| storage(path, e))?;
-        conn.busy_timeout(BUSY_TIMEOUT)?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        migrate(&mut conn).map_err(|e| storage(path, e))?;
-        Ok(MoveStore {
-            path: path.to_path_buf(),
-            conn: Mutex::new(conn),
-        })
+        let db = juki_localdb::LocalDb::open(path, MIGRATIONS)
+            .map_err(|e| MoveError::Storage(e.to_string()))?;
+        Ok(MoveStore { db })
     }
 
     pub fn path(&self) -> &Path {
-        &self.path
+        self.db.path()
     }
 
-    fn conn(&self) -> MutexGuard<'_, Connection> {
-        // rusqlite rolls back an unfinished transaction when it is dropped, so a poisoned lock
-        // leaves nothing half-done behind.
-        self.conn.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Runs `f` in one immediate (write-locked) transaction and commits it.
     fn write<T>(
         &self,
         f: impl FnOnce(&Transaction<'_>) -> Result<T, MoveError>,
     ) -> Result<T, MoveError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let out = f(&tx)?;
-        tx.commit()?;
-        Ok(out)
+        self.db.write(f)
     }
 
     /// Records a move-out notified at this municipality as `<code>-<n>`, unless the resident
@@ -636,7 +569,7 @@ impl MoveStore {
 
     /// How many move-ins wait for their notice to be acknowledged (for status and metrics).
     pub fn pending_notices(&self) -> Result<u64, MoveError> {
-        let conn = self.conn();
+        let conn = self.db.conn();
         let n: i64 = conn.query_row(
             "SELECT COUNT(*) FROM incoming WHERE state <> 'completed'",
             [],

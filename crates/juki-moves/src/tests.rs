@@ -140,7 +140,7 @@ fn the_file_is_private_and_a_newer_schema_is_refused() {
         std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
         0o600
     );
-    let conn = Connection::open(&path).unwrap();
+    let conn = rusqlite::Connection::open(&path).unwrap();
     conn.pragma_update(None, "user_version", 99).unwrap();
     drop(conn);
     assert!(matches!(MoveStore::open(&path), Err(MoveError::Storage(_))));
