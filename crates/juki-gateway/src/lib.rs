@@ -25,5 +25,5 @@ pub use encoding::Encoding;
 pub use gaiji::GaijiTable;
 pub use input::{Format, Records, open};
 pub use load::{LoadOptions, LoadReport, RefusedRecord, load};
-pub use report::LinkageReport;
+pub use report::{LinkageReport, Rendering, ReportWriter};
 pub use validate::{Accepted, Rules, check, check_all, check_row};

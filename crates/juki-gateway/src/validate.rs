@@ -76,11 +76,11 @@ pub fn check_all<R: Read>(
             }
             Err(mut r) => {
                 records.in_source_form(&mut r);
-                report.refused.push(r);
+                report.refuse(r);
             }
         }
     }
-    report.warnings = records.warnings().to_vec();
+    report.close(records.warnings().to_vec());
     report
 }
 

@@ -49,6 +49,12 @@ fn run(
 
 fn snapshot(report: &LinkageReport, text: ExpectFile, json: ExpectFile, csv: ExpectFile) {
     text.assert_eq(&report.to_text());
+    let doc: serde_json::Value = serde_json::from_str(&report.to_json()).expect("valid JSON");
+    assert_eq!(doc["accepted"], report.accepted);
+    assert_eq!(
+        doc["refused"].as_array().map(Vec::len),
+        Some(report.refused.len())
+    );
     json.assert_eq(&report.to_json());
     csv.assert_eq(&report.to_csv());
 }
@@ -124,4 +130,30 @@ fn json_lines() {
         expect_file!["data/changes.report.json"],
         expect_file!["data/changes.report.csv"],
     );
+}
+
+#[test]
+fn a_report_lists_a_bounded_number_of_refusals_and_says_so() {
+    use juki_gateway::RefusedRecord;
+    use juki_gateway::report::REFUSED_LISTED_MAX;
+    let mut report = LinkageReport::default();
+    let extra = 3;
+    for line in 0..(REFUSED_LISTED_MAX as u64 + extra) {
+        report.refuse(RefusedRecord {
+            line,
+            record_id: None,
+            resident_code: None,
+            problems: Vec::new(),
+        });
+    }
+    report.close(Vec::new());
+    assert_eq!(report.refused.len(), REFUSED_LISTED_MAX);
+    assert_eq!(report.refused_count(), REFUSED_LISTED_MAX as u64 + extra);
+    assert_eq!(report.warnings.len(), 1);
+    assert_eq!(report.warnings[0].code(), "JK-GW-0104");
+    let text = report.to_text();
+    assert!(text.ends_with(&format!(
+        "エラー refused {}, 警告 warnings 1\n",
+        REFUSED_LISTED_MAX as u64 + extra
+    )));
 }

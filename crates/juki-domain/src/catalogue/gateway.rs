@@ -27,6 +27,14 @@ pub static GW_FIELD_TYPE: ErrorDef = ErrorDef {
     cause: "In a JSON line every value must be a JSON string (or null for an absent value); a number would lose the leading zeros of a code.",
     remedy: "Write the value in double quotes, e.g. \"resident_code\": \"01234567890\".",
 };
+pub static GW_REPORT_TRUNCATED: ErrorDef = ErrorDef {
+    code: "JK-GW-0104",
+    class: Invalid,
+    message_ja: "エラーの件数が多いため、一部のレコードは一覧に載せていません",
+    message_en: "Too many records were refused to list them all here",
+    cause: "More records were refused than the report lists (100,000); the rest are counted, and listed in the CSV report, which is written record by record (a warning, not a refusal).",
+    remedy: "Use --report-csv FILE for the complete list; so many refusals usually mean a wrong --encoding or --format, or a systematic fault in the existing system's export.",
+};
 pub static GW_NOT_IN_CHARSET: ErrorDef = ErrorDef {
     code: "JK-GW-0201",
     class: Invalid,
@@ -56,6 +64,7 @@ pub(super) static DEFS: &[&ErrorDef] = &[
     &GW_BOM_MISMATCH,
     &GW_RECORD_LENGTH,
     &GW_FIELD_TYPE,
+    &GW_REPORT_TRUNCATED,
     &GW_NOT_IN_CHARSET,
     &GW_MAPPING_TABLE,
     &GW_ALLOW_LIST,

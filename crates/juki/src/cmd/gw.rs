@@ -14,8 +14,8 @@ use juki_api::{ChangeInput, ChangeStatus, ProblemJson, SubmitRequest};
 use juki_domain::catalogue::{IN_UNREADABLE, lookup};
 use juki_domain::{LocalGovernmentCode, Problem, ValidationContext};
 use juki_gateway::{
-    CharSet, Column, Encoding, FileError, Format, GaijiTable, LinkageReport, RefusedRecord, Rules,
-    check_row,
+    CharSet, Column, Encoding, FileError, Format, GaijiTable, LinkageReport, RefusedRecord,
+    Rendering, ReportWriter, Rules, check_row,
 };
 use juki_node::{Clock, SystemClock};
 use std::io::Write as _;
@@ -160,6 +160,27 @@ impl Quarantine {
     }
 }
 
+/// Where the outcome of each record goes: the report printed at the end (bounded), the CSV
+/// report file (every refused record, written as it comes), the quarantine file.
+struct Sink {
+    report: LinkageReport,
+    csv: Option<ReportWriter<std::io::BufWriter<std::fs::File>>>,
+    quarantine: Option<Quarantine>,
+}
+
+impl Sink {
+    fn refuse(&mut self, refused: RefusedRecord, bytes: &[u8]) -> Result<()> {
+        if let Some(q) = &mut self.quarantine {
+            q.add(bytes)?;
+        }
+        if let Some(w) = &mut self.csv {
+            w.refused(&refused)?;
+        }
+        self.report.refuse(refused);
+        Ok(())
+    }
+}
+
 /// Submits batches and folds the node's answers into the report.
 struct Submitter {
     client: Option<juki_client::Client>,
@@ -172,11 +193,7 @@ struct Submitter {
 }
 
 impl Submitter {
-    fn flush(
-        &mut self,
-        report: &mut LinkageReport,
-        quarantine: &mut Option<Quarantine>,
-    ) -> Result<()> {
+    fn flush(&mut self, sink: &mut Sink) -> Result<()> {
         if self.batch.is_empty() {
             return Ok(());
         }
@@ -184,7 +201,7 @@ impl Submitter {
         let origins = std::mem::take(&mut self.origins);
         let (Some(client), Some(rt)) = (&self.client, &self.runtime) else {
             // --check-only: every record that passed the checks counts as accepted.
-            report.accepted += changes.len() as u64;
+            sink.report.accepted += changes.len() as u64;
             return Ok(());
         };
         let request = SubmitRequest { changes };
@@ -195,22 +212,20 @@ impl Submitter {
             match result.status {
                 ChangeStatus::Applied => {
                     self.applied += 1;
-                    report.accepted += 1;
+                    sink.report.accepted += 1;
                 }
                 ChangeStatus::Duplicate => {
                     self.duplicates += 1;
-                    report.accepted += 1;
+                    sink.report.accepted += 1;
                 }
                 ChangeStatus::Refused => {
-                    if let Some(q) = quarantine {
-                        q.add(&origin.bytes)?;
-                    }
-                    report.refused.push(RefusedRecord {
+                    let refused = RefusedRecord {
                         line: origin.line,
                         record_id: Some(result.record_id.clone()),
                         resident_code: origin.resident_code,
                         problems: result.errors.iter().map(problem_of).collect(),
-                    });
+                    };
+                    sink.refuse(refused, &origin.bytes)?;
                 }
             }
         }
@@ -275,11 +290,24 @@ pub fn run(a: Args) -> Result<u8> {
         )
         .expect("valid template"),
     );
-    let mut quarantine = match &a.quarantine {
-        Some(path) => Some(Quarantine::create(path, records.header_line())?),
-        None => None,
+    let mut sink = Sink {
+        report: LinkageReport::default(),
+        csv: match &a.report_csv {
+            Some(path) => {
+                let file = std::fs::File::create(path)
+                    .map_err(|e| exit(exit::USAGE, format!("{}: {e}", path.display())))?;
+                Some(ReportWriter::new(
+                    std::io::BufWriter::new(file),
+                    Rendering::Csv,
+                )?)
+            }
+            None => None,
+        },
+        quarantine: match &a.quarantine {
+            Some(path) => Some(Quarantine::create(path, records.header_line())?),
+            None => None,
+        },
     };
-    let mut report = LinkageReport::default();
     let mut rows = 0u64;
     while let Some(row) = records.next() {
         rows += 1;
@@ -289,22 +317,19 @@ pub fn run(a: Args) -> Result<u8> {
                     line: accepted.line,
                     resident_code: Some(accepted.raw.resident_code.clone())
                         .filter(|c| !c.is_empty()),
-                    bytes: match quarantine {
+                    bytes: match sink.quarantine {
                         Some(_) => records.last_line().to_vec(),
                         None => Vec::new(),
                     },
                 });
                 submitter.batch.push(ChangeInput::from(accepted.raw));
                 if submitter.batch.len() >= BATCH {
-                    submitter.flush(&mut report, &mut quarantine)?;
+                    submitter.flush(&mut sink)?;
                 }
             }
             Err(mut refused) => {
-                if let Some(q) = &mut quarantine {
-                    q.add(records.last_line())?;
-                }
                 records.in_source_form(&mut refused);
-                report.refused.push(refused);
+                sink.refuse(refused, records.last_line())?;
             }
         }
         if rows.is_multiple_of(4096) {
@@ -312,8 +337,17 @@ pub fn run(a: Args) -> Result<u8> {
             bar.set_message(format!("{rows} records"));
         }
     }
-    submitter.flush(&mut report, &mut quarantine)?;
+    submitter.flush(&mut sink)?;
     bar.finish_and_clear();
+    let Sink {
+        mut report,
+        csv,
+        quarantine,
+    } = sink;
+    report.close(records.warnings().to_vec());
+    if let Some(w) = csv {
+        w.finish(report.accepted, &report.warnings)?;
+    }
     if let Some(mut q) = quarantine {
         q.out.flush()?;
         eprintln!(
@@ -322,13 +356,7 @@ pub fn run(a: Args) -> Result<u8> {
             q.path.display()
         );
     }
-    report.warnings = records.warnings().to_vec();
     report.refused.sort_by_key(|r| r.line);
-
-    if let Some(path) = &a.report_csv {
-        std::fs::write(path, report.to_csv())
-            .map_err(|e| exit(exit::USAGE, format!("{}: {e}", path.display())))?;
-    }
     let mut out = if a.common.json {
         report.to_json() + "\n"
     } else {
@@ -349,7 +377,7 @@ pub fn run(a: Args) -> Result<u8> {
     {
         return Err(e.into());
     }
-    Ok(if report.refused.is_empty() {
+    Ok(if report.refused_count() == 0 {
         exit::DONE
     } else {
         exit::REFUSED
