@@ -288,6 +288,39 @@ impl Client {
             .unwrap_or_else(|| ClientError::Transport("refused without an error body".into())))
     }
 
+    /// Streams a change file to this node's gateway (`POST /v1/gateway/submit`, `juki gw
+    /// submit`); `sent` is told how many bytes have gone so far. A large file may take long:
+    /// the request may take an hour.
+    pub async fn gateway_submit(
+        &self,
+        file: tokio::fs::File,
+        format: &str,
+        encoding: Option<&str>,
+        sent: std::sync::Arc<dyn Fn(u64) + Send + Sync>,
+    ) -> Result<juki_api::GatewaySubmitted, ClientError> {
+        use futures_util::StreamExt;
+        let mut total = 0u64;
+        let stream =
+            tokio_util::io::ReaderStream::with_capacity(file, 1 << 16).inspect(move |chunk| {
+                if let Ok(c) = chunk {
+                    total += c.len() as u64;
+                    sent(total);
+                }
+            });
+        let mut query = vec![("format", format)];
+        if let Some(e) = encoding {
+            query.push(("encoding", e));
+        }
+        let resp = self
+            .send(reqwest::Method::POST, "/v1/gateway/submit", |r| {
+                r.query(&query)
+                    .timeout(std::time::Duration::from_secs(3_600))
+                    .body(reqwest::Body::wrap_stream(stream))
+            })
+            .await?;
+        Self::decode(resp).await
+    }
+
     /// Identity verification by the four facts for an agency (`juki identity search`).
     /// `params`: `purpose`, `kana`, `birth_date`, `sex`, and optionally `name`, `address_code`,
     /// `address`, `limit`.

@@ -15,6 +15,7 @@ pub mod jsonl;
 pub mod lines;
 pub mod load;
 pub mod report;
+pub mod staged;
 pub mod validate;
 
 pub use load::LoadError;

@@ -55,6 +55,11 @@ impl Approvals {
             AuditAction::CertificateRevoked,
             revoke_certificate,
         );
+        a.register(
+            policy::Action::CloseRecords,
+            AuditAction::Change,
+            crate::routes::gateway::apply_approved,
+        );
         a
     }
 

@@ -124,6 +124,34 @@ struct RawConfig {
     /// `[certificates]`: how printed certificates are made.
     #[serde(default)]
     certificates: CertificateSettings,
+    /// `[gateway]`: how change files submitted at this node are checked.
+    #[serde(default)]
+    gateway: GatewaySettings,
+}
+
+/// `[gateway]` (docs/gateway-formats.md): files submitted at a municipal node.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GatewaySettings {
+    /// The character set names must be in: `unicode`, `jis0208` or `allow:FILE`.
+    pub charset: String,
+    /// The municipality's 外字 mapping table (relative to the data directory), if any.
+    pub gaiji: Option<PathBuf>,
+    /// A file closing (消除) more records than this waits for a second person's approval.
+    pub closes_without_approval: u64,
+    /// The largest file the node takes (bytes).
+    pub file_bytes_max: u64,
+}
+
+impl Default for GatewaySettings {
+    fn default() -> GatewaySettings {
+        GatewaySettings {
+            charset: "unicode".into(),
+            gaiji: None,
+            closes_without_approval: 100,
+            file_bytes_max: 2 << 30,
+        }
+    }
 }
 
 /// `[certificates]` (docs/certificates.md).
@@ -203,6 +231,8 @@ pub struct NodeConfig {
     pub routes: std::collections::BTreeMap<LocalGovernmentCode, String>,
     /// `[certificates]`, the font's path made absolute.
     pub certificates: CertificateSettings,
+    /// `[gateway]`, its paths made absolute.
+    pub gateway: GatewaySettings,
 }
 
 /// A configuration error with its catalogue entry.
@@ -279,9 +309,14 @@ impl NodeConfig {
             url,
             routes,
             certificates,
+            gateway,
         } = raw;
         let certificates = CertificateSettings {
             font: data_dir.join(certificates.font),
+        };
+        let gateway = GatewaySettings {
+            gaiji: gateway.gaiji.map(|g| data_dir.join(g)),
+            ..gateway
         };
         let hours = crate::hours::OperatingHours::from_settings(&hours)
             .map_err(|e| cfg_err(&CFG_INVALID, e))?;
@@ -421,6 +456,7 @@ impl NodeConfig {
             url,
             routes,
             certificates,
+            gateway,
         })
     }
 
@@ -550,6 +586,7 @@ pub fn init(opts: &InitOptions) -> Result<NodeConfig> {
         url: None,
         routes: Default::default(),
         certificates: CertificateSettings::default(),
+        gateway: GatewaySettings::default(),
     };
     let mut raw = raw;
     let config = NodeConfig::validate(&opts.data_dir, raw.clone())?;

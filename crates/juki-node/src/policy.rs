@@ -118,10 +118,13 @@ pub enum Action {
     /// Issue a resident-record copy (住民票の写し) at the window: of a resident of this
     /// municipality, or of another one's (広域交付, within operating hours).
     IssueCertificate,
+    /// Apply a change file that closes (消除) more records than a file may without a second
+    /// person's approval (the gateway at the node, docs/gateway-formats.md).
+    CloseRecords,
 }
 
 impl Action {
-    pub const ALL: [Action; 12] = [
+    pub const ALL: [Action; 13] = [
         Action::ReadRecord,
         Action::Search,
         Action::Change,
@@ -134,6 +137,7 @@ impl Action {
         Action::StopNode,
         Action::RevokeCertificate,
         Action::IssueCertificate,
+        Action::CloseRecords,
     ];
 
     /// The action as written in requests, approvals and the docs.
@@ -151,6 +155,7 @@ impl Action {
             Action::StopNode => "stop-node",
             Action::RevokeCertificate => "revoke-certificate",
             Action::IssueCertificate => "issue-certificate",
+            Action::CloseRecords => "close-records",
         }
     }
 
@@ -161,7 +166,7 @@ impl Action {
     /// The tiers of node that serve this action.
     pub fn tiers(self) -> &'static [Tier] {
         match self {
-            Action::Change | Action::IssueCertificate => &[Tier::Municipal],
+            Action::Change | Action::IssueCertificate | Action::CloseRecords => &[Tier::Municipal],
             Action::IdentityLookup => &[Tier::Prefecture, Tier::National],
             Action::RevokeCertificate => &[Tier::National],
             _ => &[Tier::Municipal, Tier::Prefecture, Tier::National],
@@ -219,6 +224,8 @@ pub fn scope(actor: Actor, action: Action) -> Scope {
         (MunicipalClerk | MunicipalAdmin, A::Change | A::Disclose) => Own,
         // A copy is issued at the window of the clerk's own municipality, for any resident.
         (MunicipalClerk | MunicipalAdmin, A::IssueCertificate) => Own,
+        // A file closing many records: asked by one of them, approved by another.
+        (MunicipalClerk | MunicipalAdmin, A::CloseRecords) => Own,
         (Agency, A::IdentityLookup) => Any,
         // Status carries no personal data: every operating person may see how any node
         // stands (a clerk whose prefecture is unreachable asks it directly).

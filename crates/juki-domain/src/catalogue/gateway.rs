@@ -60,6 +60,23 @@ pub static GW_ALLOW_LIST: ErrorDef = ErrorDef {
     remedy: "Correct the file (one character or U+XXXX range per line, docs/gateway-formats.md) and submit again; nothing was submitted.",
 };
 
+pub static GW_MASS_CLOSE: ErrorDef = ErrorDef {
+    code: "JK-GW-0301",
+    class: Forbidden,
+    message_ja: "消除の件数が上限を超えるため、二人目の承認が必要です",
+    message_en: "The file closes more records than allowed without a second person's approval",
+    cause: "A file submitted at the node would close (消除: move-out, death, official deletion) more records than `[gateway] closes_without_approval` allows (default 100): a wrong export could otherwise remove residents by the thousand. The node keeps the file and records an approval request naming the count and the file's SHA-256; nothing of it is applied yet.",
+    remedy: "Have another clerk or the administrator of the municipality check the request and approve it (`juki approve approve ID`): the node then applies the file it kept. Reject it if the file is wrong.",
+};
+pub static GW_STAGED_CHANGED: ErrorDef = ErrorDef {
+    code: "JK-GW-0302",
+    class: Conflict,
+    message_ja: "承認された連携ファイルが見つからないか、内容が変わっています",
+    message_en: "The file an approval names is missing or no longer the same",
+    cause: "An approved file is applied from the copy the node kept when it was submitted; that copy is gone or its SHA-256 differs from the one the request names (the data directory was restored or tampered with).",
+    remedy: "Submit the file again: a new request is made for the file as it is now.",
+};
+
 pub(super) static DEFS: &[&ErrorDef] = &[
     &GW_BOM_MISMATCH,
     &GW_RECORD_LENGTH,
@@ -68,4 +85,6 @@ pub(super) static DEFS: &[&ErrorDef] = &[
     &GW_NOT_IN_CHARSET,
     &GW_MAPPING_TABLE,
     &GW_ALLOW_LIST,
+    &GW_MASS_CLOSE,
+    &GW_STAGED_CHANGED,
 ];

@@ -160,7 +160,7 @@ fn naming(r: &Request) -> String {
 }
 
 /// Records `new` as a pending request and answers 202 with it.
-async fn create(
+pub(super) async fn create(
     node: AppState,
     caller: Caller,
     new: NewRequest,

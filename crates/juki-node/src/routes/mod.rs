@@ -38,6 +38,7 @@ use std::time::{Duration, Instant};
 mod approvals;
 mod batch;
 pub(crate) mod certificate;
+pub(crate) mod gateway;
 pub(crate) mod identity;
 pub(crate) mod moves;
 mod route;
@@ -57,6 +58,7 @@ pub fn router(node: Arc<Node>) -> Router {
         .merge(batch::routes())
         .merge(certificate::routes())
         .merge(moves::routes())
+        .merge(gateway::routes())
         .merge(identity::routes())
         .merge(approvals::routes())
         .merge(operators::routes())

@@ -1,16 +1,17 @@
 //! `juki gw submit FILE --profile P`: the gateway from an existing registry system to its
-//! municipal node. Reads the file in its format and declared encoding (docs/gateway-formats.md),
-//! checks every record, submits the good ones to the node in batches, and prints the linkage
-//! report (FORMATS §5). Exit 0 when every record was accepted, 1 when some were refused, 2 when
-//! the file cannot be read, 3 when the node cannot be reached (what was sent before stays
-//! recorded, and submitting the file again is harmless: record ids seen before are not applied
-//! again).
+//! municipal node. Streams the file to the node (`POST /v1/gateway/submit`), which reads it in
+//! its format and declared encoding (docs/gateway-formats.md), checks every record and applies
+//! the good ones — or, when the file closes more records than allowed, keeps it for a second
+//! person's approval — and prints the linkage report (FORMATS §5); `--check-only` checks here
+//! and sends nothing. Exit 0 when every record was accepted, 1 when some were refused or the
+//! file waits for approval, 2 when the file cannot be read, 3 when the node cannot be reached
+//! (submitting the file again is harmless: record ids seen before are not applied again).
 
-use super::remote::{Common, failed};
+use super::remote::{Common, block_on, failed};
 use crate::exit::{self, exit};
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressStyle};
-use juki_api::{ChangeInput, ChangeStatus, ProblemJson, SubmitRequest};
+use juki_api::ProblemJson;
 use juki_domain::catalogue::{IN_UNREADABLE, lookup};
 use juki_domain::{LocalGovernmentCode, Problem, ValidationContext};
 use juki_gateway::{
@@ -20,9 +21,6 @@ use juki_gateway::{
 use juki_node::{Clock, SystemClock};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-
-/// Changes per request (the node accepts up to 10,000 by default).
-const BATCH: usize = 1000;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -118,14 +116,6 @@ fn problem_of(p: &ProblemJson) -> Problem {
     problem
 }
 
-/// Where a submitted change came from, to report the node's refusals by line.
-struct Origin {
-    line: u64,
-    resident_code: Option<String>,
-    /// The record's bytes, kept only when there is a quarantine file.
-    bytes: Vec<u8>,
-}
-
 /// The quarantine file: refused records as they stood in the input, to be corrected and
 /// submitted again (their record ids were never applied, so they will be).
 struct Quarantine {
@@ -181,63 +171,67 @@ impl Sink {
     }
 }
 
-/// Submits batches and folds the node's answers into the report.
-struct Submitter {
-    client: Option<juki_client::Client>,
-    runtime: Option<tokio::runtime::Runtime>,
-    json: bool,
-    batch: Vec<ChangeInput>,
-    origins: Vec<Origin>,
-    applied: u64,
-    duplicates: u64,
-}
-
-impl Submitter {
-    fn flush(&mut self, sink: &mut Sink) -> Result<()> {
-        if self.batch.is_empty() {
-            return Ok(());
-        }
-        let changes = std::mem::take(&mut self.batch);
-        let origins = std::mem::take(&mut self.origins);
-        let (Some(client), Some(rt)) = (&self.client, &self.runtime) else {
-            // --check-only: every record that passed the checks counts as accepted.
-            sink.report.accepted += changes.len() as u64;
-            return Ok(());
-        };
-        let request = SubmitRequest { changes };
-        let response = rt
-            .block_on(client.submit(&request))
-            .map_err(|e| failed(e, self.json))?;
-        for (result, origin) in response.results.iter().zip(origins) {
-            match result.status {
-                ChangeStatus::Applied => {
-                    self.applied += 1;
-                    sink.report.accepted += 1;
-                }
-                ChangeStatus::Duplicate => {
-                    self.duplicates += 1;
-                    sink.report.accepted += 1;
-                }
-                ChangeStatus::Refused => {
-                    let refused = RefusedRecord {
-                        line: origin.line,
-                        record_id: Some(result.record_id.clone()),
-                        resident_code: origin.resident_code,
-                        problems: result.errors.iter().map(problem_of).collect(),
-                    };
-                    sink.refuse(refused, &origin.bytes)?;
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
 pub fn run(a: Args) -> Result<u8> {
     let Command::Submit(a) = a.command;
     let format = Format::parse(&a.format).expect("clap allows only known formats");
     let encoding = a.encoding.as_deref().and_then(Encoding::parse);
-    let rules = rules(&a)?;
+    if a.check_only {
+        check_locally(&a, format, encoding)
+    } else {
+        submit_at_node(&a, format, encoding)
+    }
+}
+
+/// Opens the change file as records of `format`.
+fn open_records(
+    path: &Path,
+    format: Format,
+    encoding: Option<Encoding>,
+) -> Result<(
+    juki_gateway::Records<std::io::BufReader<std::fs::File>>,
+    u64,
+)> {
+    let file = std::fs::File::open(path).map_err(|e| {
+        exit(
+            exit::USAGE,
+            format!("{IN_UNREADABLE}: {}: {e}", path.display()),
+        )
+    })?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let records = juki_gateway::open(
+        std::io::BufReader::with_capacity(1 << 16, file),
+        format,
+        encoding,
+    )
+    .map_err(file_error)?;
+    Ok((records, size))
+}
+
+fn progress(size: u64) -> ProgressBar {
+    ProgressBar::new(size).with_style(
+        ProgressStyle::with_template(
+            "{spinner} gw {wide_bar} {bytes}/{total_bytes} {msg} eta {eta}",
+        )
+        .expect("valid template"),
+    )
+}
+
+/// The CSV report file, when asked for.
+fn csv_writer(a: &SubmitArgs) -> Result<Option<ReportWriter<std::io::BufWriter<std::fs::File>>>> {
+    let Some(path) = &a.report_csv else {
+        return Ok(None);
+    };
+    let file = std::fs::File::create(path)
+        .map_err(|e| exit(exit::USAGE, format!("{}: {e}", path.display())))?;
+    Ok(Some(ReportWriter::new(
+        std::io::BufWriter::new(file),
+        Rendering::Csv,
+    )?))
+}
+
+/// `--check-only`: every record checked here, nothing sent.
+fn check_locally(a: &SubmitArgs, format: Format, encoding: Option<Encoding>) -> Result<u8> {
+    let rules = rules(a)?;
     let profile = juki_client::Profile::load(&a.common.profile)
         .map_err(|e| exit(exit::USAGE, e.to_string()))?;
     let node = LocalGovernmentCode::parse(&profile.jurisdiction).map_err(|_| {
@@ -253,56 +247,11 @@ pub fn run(a: Args) -> Result<u8> {
         node,
         today: SystemClock.today_tokyo(),
     };
-    let file = std::fs::File::open(&a.file).map_err(|e| {
-        exit(
-            exit::USAGE,
-            format!("{IN_UNREADABLE}: {}: {e}", a.file.display()),
-        )
-    })?;
-    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let mut records = juki_gateway::open(
-        std::io::BufReader::with_capacity(1 << 16, file),
-        format,
-        encoding,
-    )
-    .map_err(file_error)?;
-
-    let (client, runtime) = if a.check_only {
-        (None, None)
-    } else {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        (Some(a.common.client()?), Some(runtime))
-    };
-    let mut submitter = Submitter {
-        client,
-        runtime,
-        json: a.common.json,
-        batch: Vec::with_capacity(BATCH),
-        origins: Vec::with_capacity(BATCH),
-        applied: 0,
-        duplicates: 0,
-    };
-    let bar = ProgressBar::new(size).with_style(
-        ProgressStyle::with_template(
-            "{spinner} gw {wide_bar} {bytes}/{total_bytes} {msg} eta {eta}",
-        )
-        .expect("valid template"),
-    );
+    let (mut records, size) = open_records(&a.file, format, encoding)?;
+    let bar = progress(size);
     let mut sink = Sink {
         report: LinkageReport::default(),
-        csv: match &a.report_csv {
-            Some(path) => {
-                let file = std::fs::File::create(path)
-                    .map_err(|e| exit(exit::USAGE, format!("{}: {e}", path.display())))?;
-                Some(ReportWriter::new(
-                    std::io::BufWriter::new(file),
-                    Rendering::Csv,
-                )?)
-            }
-            None => None,
-        },
+        csv: csv_writer(a)?,
         quarantine: match &a.quarantine {
             Some(path) => Some(Quarantine::create(path, records.header_line())?),
             None => None,
@@ -312,21 +261,7 @@ pub fn run(a: Args) -> Result<u8> {
     while let Some(row) = records.next() {
         rows += 1;
         match check_row(row, &ctx, &rules) {
-            Ok(accepted) => {
-                submitter.origins.push(Origin {
-                    line: accepted.line,
-                    resident_code: Some(accepted.raw.resident_code.clone())
-                        .filter(|c| !c.is_empty()),
-                    bytes: match sink.quarantine {
-                        Some(_) => records.last_line().to_vec(),
-                        None => Vec::new(),
-                    },
-                });
-                submitter.batch.push(ChangeInput::from(accepted.raw));
-                if submitter.batch.len() >= BATCH {
-                    submitter.flush(&mut sink)?;
-                }
-            }
+            Ok(_) => sink.report.accepted += 1,
             Err(mut refused) => {
                 records.in_source_form(&mut refused);
                 sink.refuse(refused, records.last_line())?;
@@ -337,14 +272,117 @@ pub fn run(a: Args) -> Result<u8> {
             bar.set_message(format!("{rows} records"));
         }
     }
-    submitter.flush(&mut sink)?;
     bar.finish_and_clear();
+    sink.report.close(records.warnings().to_vec());
+    finish(a, sink, None)
+}
+
+/// A refused record as the node's report gives it.
+fn refused_of(r: &serde_json::Value) -> RefusedRecord {
+    let text = |k: &str| r[k].as_str().map(str::to_owned);
+    let problems = r["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .filter_map(|e| serde_json::from_value::<ProblemJson>(e.clone()).ok())
+                .map(|p| problem_of(&p))
+                .collect()
+        })
+        .unwrap_or_default();
+    RefusedRecord {
+        line: r["line"].as_u64().unwrap_or(0),
+        record_id: text("record_id"),
+        resident_code: text("resident_code"),
+        problems,
+    }
+}
+
+/// Sends the file to the profile's node, which checks and applies it (or keeps it for a
+/// second person's approval when it closes many records), then reports.
+fn submit_at_node(a: &SubmitArgs, format: Format, encoding: Option<Encoding>) -> Result<u8> {
+    let size = std::fs::metadata(&a.file)
+        .map_err(|e| {
+            exit(
+                exit::USAGE,
+                format!("{IN_UNREADABLE}: {}: {e}", a.file.display()),
+            )
+        })?
+        .len();
+    let client = a.common.client()?;
+    let bar = progress(size);
+    bar.set_message("sent; the node checks as it reads");
+    let shown = bar.clone();
+    let answer = block_on(async {
+        let file = tokio::fs::File::open(&a.file)
+            .await
+            .map_err(|e| exit(exit::USAGE, format!("{}: {e}", a.file.display())))?;
+        client
+            .gateway_submit(
+                file,
+                format.name(),
+                encoding.map(Encoding::name),
+                std::sync::Arc::new(move |n| shown.set_position(n)),
+            )
+            .await
+            .map_err(|e| failed(e, a.common.json))
+    })?;
+    bar.finish_and_clear();
+    let mut sink = Sink {
+        report: LinkageReport {
+            accepted: answer.accepted,
+            ..LinkageReport::default()
+        },
+        csv: csv_writer(a)?,
+        quarantine: None,
+    };
+    let refused: Vec<RefusedRecord> = answer.report["refused"]
+        .as_array()
+        .map(|rs| rs.iter().map(refused_of).collect())
+        .unwrap_or_default();
+    let warnings: Vec<Problem> = answer.report["warnings"]
+        .as_array()
+        .map(|ws| {
+            ws.iter()
+                .filter_map(|w| serde_json::from_value::<ProblemJson>(w.clone()).ok())
+                .map(|p| problem_of(&p))
+                .collect()
+        })
+        .unwrap_or_default();
+    // The quarantine: the refused records' lines, copied from the file as they stand.
+    if let Some(path) = &a.quarantine {
+        let lines: std::collections::HashSet<u64> = refused.iter().map(|r| r.line).collect();
+        let (mut records, _) = open_records(&a.file, format, encoding)?;
+        let mut q = Quarantine::create(path, records.header_line())?;
+        while let Some(row) = records.next() {
+            let line = match &row {
+                Ok((line, _)) => *line,
+                Err(e) => e.line,
+            };
+            if lines.contains(&line) {
+                q.add(records.last_line())?;
+            }
+        }
+        sink.quarantine = Some(q);
+    }
+    for r in refused {
+        if let Some(w) = &mut sink.csv {
+            w.refused(&r)?;
+        }
+        sink.report.refuse(r);
+    }
+    sink.report.unlisted += answer.report["unlisted"].as_u64().unwrap_or(0);
+    sink.report.close(warnings);
+    finish(a, sink, Some(&answer))
+}
+
+/// Writes the CSV report and the quarantine, prints the report, and says how it ended.
+fn finish(a: &SubmitArgs, sink: Sink, answer: Option<&juki_api::GatewaySubmitted>) -> Result<u8> {
     let Sink {
         mut report,
         csv,
         quarantine,
     } = sink;
-    report.close(records.warnings().to_vec());
     if let Some(w) = csv {
         w.finish(report.accepted, &report.warnings)?;
     }
@@ -357,16 +395,34 @@ pub fn run(a: Args) -> Result<u8> {
         );
     }
     report.refused.sort_by_key(|r| r.line);
+    let pending = answer.is_some_and(|x| x.state == "pending");
     let mut out = if a.common.json {
-        report.to_json() + "\n"
+        let mut doc: serde_json::Value = serde_json::from_str(&report.to_json())?;
+        if let (Some(x), Some(obj)) = (answer, doc.as_object_mut()) {
+            obj.insert("state".into(), x.state.clone().into());
+            obj.insert("sha256".into(), x.sha256.clone().into());
+            obj.insert("applied".into(), x.applied.into());
+            obj.insert("duplicates".into(), x.duplicates.into());
+            obj.insert("closes".into(), x.closes.into());
+            if let Some(ap) = &x.approval {
+                obj.insert("approval".into(), serde_json::to_value(ap)?);
+            }
+        }
+        doc.to_string() + "\n"
     } else {
         report.to_text()
     };
-    if !a.common.json && !a.check_only {
-        out.push_str(&format!(
-            "\n記録 applied {}, 既に記録済み duplicates (already recorded, not applied again) {}\n",
-            submitter.applied, submitter.duplicates
-        ));
+    if let (false, Some(x)) = (a.common.json, answer) {
+        match &x.approval {
+            Some(ap) if pending => out.push_str(&format!(
+                "\n承認待ち waiting for approval: {} — {} closes (消除) need a second person: `juki approve approve {}`; nothing of the file is applied until then\n",
+                ap.id, x.closes, ap.id
+            )),
+            _ => out.push_str(&format!(
+                "\n記録 applied {}, 既に記録済み duplicates (already recorded, not applied again) {}\n",
+                x.applied, x.duplicates
+            )),
+        }
     }
     // A reader that stops early (`| head`) is no failure of the submission.
     let mut stdout = std::io::stdout().lock();
@@ -377,7 +433,7 @@ pub fn run(a: Args) -> Result<u8> {
     {
         return Err(e.into());
     }
-    Ok(if report.refused_count() == 0 {
+    Ok(if report.refused_count() == 0 && !pending {
         exit::DONE
     } else {
         exit::REFUSED
