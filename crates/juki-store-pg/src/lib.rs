@@ -221,8 +221,24 @@ pub fn create_database(url: &str) -> Result<bool, StoreError> {
 
 /// The PostgreSQL implementation of [`Store`].
 pub struct PgStore {
-    pool: r2d2::Pool<Manager>,
+    /// None only while being dropped.
+    pool: Option<r2d2::Pool<Manager>>,
     schema: String,
+}
+
+impl Drop for PgStore {
+    fn drop(&mut self) {
+        // Closing a connection blocks on the client's own runtime, which panics on a thread
+        // that drives an async runtime (a node drops its store there when it stops): close
+        // them on a thread of their own.
+        if let Some(pool) = self.pool.take()
+            && let Ok(closer) = std::thread::Builder::new()
+                .name("juki-pg-close".into())
+                .spawn(move || drop(pool))
+        {
+            let _ = closer.join();
+        }
+    }
 }
 
 impl std::fmt::Debug for PgStore {
@@ -256,7 +272,7 @@ impl PgStore {
             .build(Manager { config })
             .map_err(|e| StoreError::Unreachable(e.to_string()))?;
         Ok(PgStore {
-            pool,
+            pool: Some(pool),
             schema: schema.to_string(),
         })
     }
@@ -268,6 +284,8 @@ impl PgStore {
 
     fn conn(&self) -> Result<r2d2::PooledConnection<Manager>, StoreError> {
         self.pool
+            .as_ref()
+            .ok_or_else(|| StoreError::Unreachable("the store is closing".into()))?
             .get()
             .map_err(|e| StoreError::Unreachable(e.to_string()))
     }
