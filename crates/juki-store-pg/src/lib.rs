@@ -367,8 +367,8 @@ fn migrate(client: &mut Client, schema: &str) -> Result<(), StoreError> {
 }
 
 /// The position acknowledged on a link into this node.
-fn link_position(
-    tx: &mut Transaction<'_>,
+fn link_position<C: postgres::GenericClient>(
+    tx: &mut C,
     statements: &mut Statements,
     from: &LinkFrom,
 ) -> Result<u64, StoreError> {
@@ -385,8 +385,8 @@ fn link_position(
 }
 
 /// This node's epochs, ascending.
-fn read_epochs(
-    tx: &mut Transaction<'_>,
+fn read_epochs<C: postgres::GenericClient>(
+    tx: &mut C,
     statements: &mut Statements,
 ) -> Result<Vec<(u64, u64)>, StoreError> {
     let st = statements.get(tx, "SELECT epoch, first_seq FROM epochs ORDER BY epoch")?;
@@ -398,8 +398,8 @@ fn read_epochs(
 }
 
 /// Reads journal entry `seq`.
-fn read_entry(
-    tx: &mut Transaction<'_>,
+fn read_entry<C: postgres::GenericClient>(
+    tx: &mut C,
     statements: &mut Statements,
     seq: u64,
     epochs: &[(u64, u64)],
@@ -413,8 +413,8 @@ fn read_entry(
 }
 
 /// The forwarded entries about `code`.
-fn forwarded_about(
-    tx: &mut Transaction<'_>,
+fn forwarded_about<C: postgres::GenericClient>(
+    tx: &mut C,
     statements: &mut Statements,
     code: ResidentCode,
 ) -> Result<Vec<EntryMeta>, StoreError> {
@@ -429,8 +429,8 @@ fn forwarded_about(
 }
 
 /// The whole history of `code` at an upper tier, newest first.
-fn forwarded_history(
-    tx: &mut Transaction<'_>,
+fn forwarded_history<C: postgres::GenericClient>(
+    tx: &mut C,
     statements: &mut Statements,
     code: ResidentCode,
     epochs: &[(u64, u64)],
@@ -518,28 +518,31 @@ impl Store for PgStore {
     }
 
     fn record(&self, code: ResidentCode) -> Result<Option<ResidentView>, StoreError> {
-        self.read(|tx, statements| {
-            let st = statements.get(
-                tx,
-                "SELECT r.status, r.last_seq, r.facts_seq, j.origin_seq IS NOT NULL \
-                 FROM residents r JOIN journal j ON j.seq = r.last_seq WHERE r.resident_code = $1",
-            )?;
-            let rows = tx.query(&st, &[&(code.get() as i64)]).db()?;
-            let Some(row) = rows.first() else {
-                return Ok(None);
-            };
-            let state = rows::read_state(row, 0)?;
-            let forwarded: bool = get(row, 3)?;
-            let epochs = read_epochs(tx, statements)?;
-            let history = match forwarded {
-                true => Some(forwarded_history(tx, statements, code, &epochs)?),
-                false => None,
-            };
-            engine::view(code, state, history, &mut |seq| {
-                read_entry(tx, statements, seq, &epochs)
-            })
-            .map(Some)
+        // Without a transaction, as in the SQLite store: each statement sees what is
+        // committed, and the journal entries read never change (two round trips fewer).
+        let mut conn = self.conn()?;
+        let Conn { client, statements } = &mut *conn;
+        let tx = client;
+        let st = statements.get(
+            tx,
+            "SELECT r.status, r.last_seq, r.facts_seq, j.origin_seq IS NOT NULL \
+             FROM residents r JOIN journal j ON j.seq = r.last_seq WHERE r.resident_code = $1",
+        )?;
+        let rows = tx.query(&st, &[&(code.get() as i64)]).db()?;
+        let Some(row) = rows.first() else {
+            return Ok(None);
+        };
+        let state = rows::read_state(row, 0)?;
+        let forwarded: bool = get(row, 3)?;
+        let epochs = read_epochs(tx, statements)?;
+        let history = match forwarded {
+            true => Some(forwarded_history(tx, statements, code, &epochs)?),
+            false => None,
+        };
+        engine::view(code, state, history, &mut |seq| {
+            read_entry(tx, statements, seq, &epochs)
         })
+        .map(Some)
     }
 
     fn residents(

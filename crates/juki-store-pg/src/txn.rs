@@ -43,7 +43,9 @@ pub(crate) struct Bulk {
     ids: HashMap<(u32, Box<str>), (u64, ResidentCode)>,
     /// Residents this load changed, by code.
     touched: HashMap<u64, ResidentState>,
-    /// Codes changed in the batch being applied.
+    /// Codes changed in the batch being applied: first changed by this load (in a new store:
+    /// not in `residents` yet), and changed before.
+    new: Vec<u64>,
     dirty: Vec<u64>,
     /// Journal rows not sent yet; the first of them has sequence `unsent_from`.
     journal: CopyBuf,
@@ -56,6 +58,7 @@ impl Bulk {
             fresh,
             ids: HashMap::new(),
             touched: HashMap::new(),
+            new: Vec::new(),
             dirty: Vec::new(),
             journal: CopyBuf::new(),
             unsent_from: 0,
@@ -79,26 +82,39 @@ impl Bulk {
     /// Ends a batch, inside its transaction: sends its journal rows and writes its residents.
     fn end_batch(&mut self, tx: &mut Transaction<'_>, next_seq: u64) -> Result<(), StoreError> {
         self.send_journal(tx, next_seq)?;
+        // In code order: the primary key's pages fill one after the other.
+        let mut new = std::mem::take(&mut self.new);
+        new.sort_unstable();
         let mut dirty = std::mem::take(&mut self.dirty);
         dirty.sort_unstable();
         dirty.dedup();
-        let mut rows = CopyBuf::new();
-        for code in &dirty {
-            if let Some(s) = self.touched.get(code) {
-                rows.push_resident(*code, *s);
+        // A code new in this batch and changed again in it is written once, as new.
+        dirty.retain(|c| new.binary_search(c).is_err());
+        let rows = |codes: &[u64]| {
+            let mut rows = CopyBuf::new();
+            for code in codes {
+                if let Some(s) = self.touched.get(code) {
+                    rows.push_resident(*code, *s);
+                }
             }
-        }
-        if rows.rows() == 0 {
+            rows
+        };
+        // New residents go straight into the table; the others are merged with an upsert.
+        let copy = |table: &str| {
+            format!(
+                "COPY {table} (resident_code, status, last_seq, facts_seq) FROM STDIN (FORMAT binary)"
+            )
+        };
+        rows(&new).send(tx, &copy("residents"))?;
+        let mut changed = rows(&dirty);
+        if changed.rows() == 0 {
             return Ok(());
         }
         tx.batch_execute(
             "CREATE TEMP TABLE IF NOT EXISTS residents_load (LIKE residents) ON COMMIT DELETE ROWS",
         )
         .db()?;
-        rows.send(
-            tx,
-            "COPY residents_load (resident_code, status, last_seq, facts_seq) FROM STDIN (FORMAT binary)",
-        )?;
+        changed.send(tx, &copy("residents_load"))?;
         tx.batch_execute(
             "INSERT INTO residents SELECT * FROM residents_load ON CONFLICT (resident_code) \
              DO UPDATE SET status = excluded.status, last_seq = excluded.last_seq, \
@@ -356,8 +372,11 @@ impl Txn for PgTxn<'_, '_> {
         self.delta_total += total;
         match &mut self.bulk {
             Some(b) => {
-                b.touched.insert(code.get(), state);
-                b.dirty.push(code.get());
+                let first = b.touched.insert(code.get(), state).is_none();
+                match first && b.fresh {
+                    true => b.new.push(code.get()),
+                    false => b.dirty.push(code.get()),
+                }
             }
             None => {
                 self.execute(

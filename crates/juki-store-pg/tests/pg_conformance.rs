@@ -1,6 +1,6 @@
 //! The conformance suite against the PostgreSQL store on the shared server (127.0.0.1:5432,
-//! role `postgres`), plus what is PostgreSQL's own. Each test makes its own database and
-//! drops it after, so runs never interfere.
+//! role `postgres`), plus what is PostgreSQL's own. Each test makes its own database (each of
+//! its stores a schema there) and drops it after, so runs never interfere.
 
 // Tests: a failed unwrap fails the test.
 #![allow(clippy::unwrap_used)]
@@ -9,6 +9,7 @@ use juki_store::Store;
 use juki_store_pg::{PgOptions, PgStore};
 use std::any::Any;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
 
 const SERVER: &str = "postgres://postgres@127.0.0.1:5432";
 
@@ -53,11 +54,39 @@ impl Drop for Database {
     }
 }
 
+/// The database of this test (nextest runs each test in a process of its own), shared by the
+/// stores it opens at once, each in a schema of its own; dropped with the last of them.
+fn database() -> Arc<Database> {
+    static CURRENT: Mutex<Weak<Database>> = Mutex::new(Weak::new());
+    let mut current = CURRENT.lock().unwrap();
+    current.upgrade().unwrap_or_else(|| {
+        let db = Arc::new(Database::new());
+        *current = Arc::downgrade(&db);
+        db
+    })
+}
+
+/// A store in a new schema of [`database`]; the guard drops the schema, then (with the last
+/// guard) the database.
 fn fresh() -> (Box<dyn Store>, Box<dyn Any>) {
-    let db = Database::new();
-    let store = PgStore::open(&db.url(), "node_131148", PgOptions::default()).expect("open");
-    // Dropping the database ends the connections of a store still open (WITH (FORCE)).
-    (Box::new(store), Box::new(db))
+    static SCHEMAS: AtomicU64 = AtomicU64::new(0);
+    let db = database();
+    let schema = format!("node_{}", SCHEMAS.fetch_add(1, Ordering::Relaxed));
+    let store = PgStore::open(&db.url(), &schema, PgOptions::default()).expect("open");
+    (Box::new(store), Box::new(Schema { db, schema }))
+}
+
+struct Schema {
+    db: Arc<Database>,
+    schema: String,
+}
+
+impl Drop for Schema {
+    fn drop(&mut self) {
+        if let Ok(mut c) = postgres::Client::connect(&self.db.url(), postgres::NoTls) {
+            let _ = c.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema));
+        }
+    }
 }
 
 juki_store::conformance_tests!(fresh);
