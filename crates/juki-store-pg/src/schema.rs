@@ -4,7 +4,9 @@
 //! The tables mirror the SQLite store's (juki-store's `sqlite/schema.rs`) column for column,
 //! with the same text forms ([`juki_store::codec`]): dates as ISO text, change kinds and sex
 //! by their Japanese names, the rest of a record as the snapshot, a JSON array. `psql` reads
-//! every field through the view `journal_entries`.
+//! every field through the view `journal_entries`. The indexed text columns compare bytewise
+//! (`COLLATE "C"`), as SQLite's do, whatever the database's locale: equality is all juki asks of
+//! them, and bytewise comparison sorts faster when their indexes are built.
 
 /// Migrations, in order. Migration `i` brings the schema to version `i + 1`.
 pub(crate) const MIGRATIONS: &[&str] = &[r#"
@@ -28,7 +30,7 @@ CREATE TABLE journal (
     recorded_by         bigint NOT NULL,
     origin_epoch        bigint,
     origin_seq          bigint,
-    record_id           text   NOT NULL,
+    record_id           text   COLLATE "C" NOT NULL,
     kind                text   NOT NULL,
     effective_date      text   NOT NULL,
     notified_date       text,
@@ -40,9 +42,9 @@ CREATE TABLE journal (
     previous_code       bigint,
     prev_seq            bigint,
     status              text   NOT NULL,
-    search_key          text   NOT NULL,
-    birth_date          text   NOT NULL,
-    sex                 text   NOT NULL,
+    search_key          text   COLLATE "C" NOT NULL,
+    birth_date          text   COLLATE "C" NOT NULL,
+    sex                 text   COLLATE "C" NOT NULL,
     snapshot            text   NOT NULL
 );
 CREATE UNIQUE INDEX journal_idempotency ON journal (recorded_by, record_id);
