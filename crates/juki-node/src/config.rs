@@ -816,4 +816,34 @@ mod tests {
             "JK-CFG-0101"
         );
     }
+
+    #[test]
+    fn the_store_setting_is_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        init(&opts(dir.path(), Role::Prefecture, Some("130001"))).unwrap();
+        let path = dir.path().join(CONFIG_FILE);
+        let base = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(
+            NodeConfig::load(dir.path()).unwrap().store,
+            StoreSetting::Sqlite
+        );
+        let with = |extra: &str| {
+            std::fs::write(&path, format!("{extra}\n{base}")).unwrap();
+            NodeConfig::load(dir.path())
+        };
+        assert_eq!(
+            with("store = \"postgres://juki@db/juki\"").unwrap().store,
+            StoreSetting::Postgres {
+                url: "postgres://juki@db/juki".into(),
+                schema: "node_130001".into()
+            }
+        );
+        for bad in [
+            "store = \"mysql://db/juki\"",
+            "store = \"postgres://db/juki\"\nstore_schema = \"Node-1\"",
+            "store_schema = \"node_x\"",
+        ] {
+            assert_eq!(with(bad).unwrap_err().def.code, "JK-CFG-0102", "{bad}");
+        }
+    }
 }
