@@ -468,39 +468,45 @@ impl Store for PgStore {
         let Conn { client, statements } = &mut *conn;
         let mut summary = BulkSummary::default();
         let mut bulk: Option<Bulk> = None;
-        for batch in batches {
-            let (mut tx, head) = txn::begin(client)?;
-            let b = match &mut bulk {
-                Some(b) => b,
-                None => {
-                    let residents: i64 = get(
-                        &tx.query_one(
-                            "SELECT count(*) FROM (SELECT 1 FROM residents LIMIT 1) r",
-                            &[],
-                        )
-                        .db()?,
-                        0,
-                    )?;
-                    let fresh = head == 0 && residents == 0;
-                    if fresh {
-                        for (name, _) in schema::DEFERRABLE_INDEXES {
-                            tx.batch_execute(&format!("DROP INDEX IF EXISTS {name}"))
-                                .db()?;
+        let batches_in = || -> Result<(), StoreError> {
+            for batch in batches {
+                let (mut tx, head) = txn::begin(client)?;
+                let b = match &mut bulk {
+                    Some(b) => b,
+                    None => {
+                        let residents: i64 = get(
+                            &tx.query_one(
+                                "SELECT count(*) FROM (SELECT 1 FROM residents LIMIT 1) r",
+                                &[],
+                            )
+                            .db()?,
+                            0,
+                        )?;
+                        let fresh = head == 0 && residents == 0;
+                        if fresh {
+                            for (name, _) in schema::DEFERRABLE_INDEXES {
+                                tx.batch_execute(&format!("DROP INDEX IF EXISTS {name}"))
+                                    .db()?;
+                            }
                         }
+                        bulk.insert(Bulk::new(fresh))
                     }
-                    bulk.insert(Bulk::new(fresh))
-                }
-            };
-            let mut txn = PgTxn::new(&mut tx, statements, head, Some(b));
-            let outcomes = batch
-                .iter()
-                .map(|c| engine::apply_one(&mut txn, node, now_ms, c))
-                .collect::<Result<Vec<_>, _>>()?;
-            txn.finish()?;
-            tx.commit().db()?;
-            summary.count(&outcomes);
-            on_batch(&outcomes);
-        }
+                };
+                let mut txn = PgTxn::new(&mut tx, statements, head, Some(b));
+                let outcomes = batch
+                    .iter()
+                    .map(|c| engine::apply_one(&mut txn, node, now_ms, c))
+                    .collect::<Result<Vec<_>, _>>()?;
+                txn.finish()?;
+                tx.commit().db()?;
+                summary.count(&outcomes);
+                on_batch(&outcomes);
+            }
+            Ok(())
+        };
+        let loaded = batches_in();
+        // The deferred indexes are built whether or not the load went through: without the
+        // idempotency index, later changes could not be checked for repeats.
         if bulk.as_ref().is_some_and(Bulk::fresh) {
             let started = std::time::Instant::now();
             let mut tx = client.transaction().db()?;
@@ -514,7 +520,7 @@ impl Store for PgStore {
             tx.commit().db()?;
             summary.index_build_ms = started.elapsed().as_millis() as u64;
         }
-        Ok(summary)
+        loaded.map(|()| summary)
     }
 
     fn record(&self, code: ResidentCode) -> Result<Option<ResidentView>, StoreError> {
