@@ -46,8 +46,10 @@ impl Default for PgOptions {
     fn default() -> PgOptions {
         PgOptions {
             pool_max: 16,
-            acquire_timeout_ms: 2_000,
-            connect_timeout_ms: 1_000,
+            // Long enough for a server on a busy machine to accept a connection, short enough
+            // that a request fails well before a client's own timeout while it is down.
+            acquire_timeout_ms: 5_000,
+            connect_timeout_ms: 3_000,
         }
     }
 }

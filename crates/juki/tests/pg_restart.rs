@@ -77,10 +77,11 @@ impl Instance {
                 .args(["-U", "postgres", "--auth=trust", "--no-sync"])
                 .output(),
         );
-        let port = (0..100)
-            .map(|i| 25_000 + (std::process::id() % 5_000) as u16 + i * 7)
-            .find(|&p| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok())
-            .expect("a free port");
+        // A port the system hands out (not one from the range the demo's ports come from).
+        let port = std::net::TcpListener::bind(("127.0.0.1", 0))
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
         let instance = Instance { dir, port };
         instance.start();
         instance
