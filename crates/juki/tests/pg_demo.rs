@@ -103,6 +103,17 @@ fn the_demo_runs_its_upper_tiers_on_postgres_and_resumes() {
     record_until(&national, code, |v| {
         v["current"]["local_government_code"] == "131148"
     });
+    // Stopped only once every node is up (the last one started answers): a demo stopped while
+    // it starts its nodes would leave those started behind.
+    let last = demo.profile("272108-clerk");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !run(&["status", "--json", "--profile", last.to_str().unwrap()])
+        .status
+        .success()
+    {
+        assert!(Instant::now() < deadline, "the resumed demo did not start");
+        std::thread::sleep(Duration::from_millis(200));
+    }
     drop(demo);
 
     // Resuming with another database is refused rather than starting empty stores.
