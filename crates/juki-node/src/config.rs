@@ -6,6 +6,7 @@ use juki_domain::catalogue::{CFG_ALREADY_INITIALISED, CFG_INVALID, CFG_ROLE, CFG
 use juki_domain::lgc::{self, LgcKind};
 use juki_domain::{ErrorDef, LocalGovernmentCode};
 use juki_store::{CodePool, SqliteOptions, SqliteStore, Store};
+use juki_store_pg::{PgOptions, PgStore};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -127,6 +128,13 @@ struct RawConfig {
     /// `[gateway]`: how change files submitted at this node are checked.
     #[serde(default)]
     gateway: GatewaySettings,
+    /// A `postgres://` URL: the store is in that PostgreSQL database (absent: SQLite in the
+    /// data directory). docs/operations-postgres.md.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    store: Option<String>,
+    /// The schema of that database the store is in (default `node_<code>`, `node_national`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    store_schema: Option<String>,
 }
 
 /// `[gateway]` (docs/gateway-formats.md): files submitted at a municipal node.
@@ -167,6 +175,55 @@ impl Default for CertificateSettings {
         CertificateSettings {
             font: juki_print::DEFAULT_FONT.into(),
         }
+    }
+}
+
+/// Where a node keeps its store.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StoreSetting {
+    /// SQLite, in [`STORE_FILE`] in the data directory (the default).
+    Sqlite,
+    /// PostgreSQL: schema `schema` of the database at `url`.
+    Postgres { url: String, schema: String },
+}
+
+impl StoreSetting {
+    /// Checks `store` and `store_schema` of juki.toml for a node with code `code`.
+    fn of(
+        store: Option<String>,
+        schema: Option<String>,
+        code: Option<LocalGovernmentCode>,
+    ) -> Result<StoreSetting, ConfigError> {
+        let Some(url) = store else {
+            return match schema {
+                Some(_) => Err(cfg_err(
+                    &CFG_INVALID,
+                    "store_schema: goes with store = \"postgres://…\"",
+                )),
+                None => Ok(StoreSetting::Sqlite),
+            };
+        };
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(cfg_err(
+                &CFG_INVALID,
+                format!(
+                    "store = {url:?}: must be a postgres:// URL (absent: SQLite in the data directory)"
+                ),
+            ));
+        }
+        let schema = schema.unwrap_or_else(|| match code {
+            Some(c) => format!("node_{c}"),
+            None => "node_national".into(),
+        });
+        if !juki_store_pg::valid_schema_name(&schema) {
+            return Err(cfg_err(
+                &CFG_INVALID,
+                format!(
+                    "store_schema = {schema:?}: 1–63 of a-z, 0-9 and _, not starting with a digit"
+                ),
+            ));
+        }
+        Ok(StoreSetting::Postgres { url, schema })
     }
 }
 
@@ -233,6 +290,8 @@ pub struct NodeConfig {
     pub certificates: CertificateSettings,
     /// `[gateway]`, its paths made absolute.
     pub gateway: GatewaySettings,
+    /// Where the store is.
+    pub store: StoreSetting,
 }
 
 /// A configuration error with its catalogue entry.
@@ -310,6 +369,8 @@ impl NodeConfig {
             routes,
             certificates,
             gateway,
+            store,
+            store_schema,
         } = raw;
         let certificates = CertificateSettings {
             font: data_dir.join(certificates.font),
@@ -367,6 +428,7 @@ impl NodeConfig {
             }
         }
         let (code, name) = check_role(role, code.as_deref())?;
+        let store = StoreSetting::of(store, store_schema, code)?;
         let listen: SocketAddr = listen
             .parse()
             .map_err(|e| cfg_err(&CFG_INVALID, format!("listen = {listen:?}: {e}")))?;
@@ -457,6 +519,7 @@ impl NodeConfig {
             routes,
             certificates,
             gateway,
+            store,
         })
     }
 
@@ -465,10 +528,28 @@ impl NodeConfig {
         self.data_dir.join(p)
     }
 
-    /// Opens the node's store.
-    pub fn open_store(&self) -> Result<SqliteStore> {
-        SqliteStore::open(&self.data_dir.join(STORE_FILE), SqliteOptions::default())
-            .map_err(|e| anyhow!("{}: {e}", e.def()))
+    /// Opens the node's store, where `store` in juki.toml says. A new PostgreSQL store gets
+    /// the code pool `juki init` gives a new node ([`initial_pool`]).
+    pub fn open_store(&self) -> Result<Box<dyn Store>> {
+        let err = |e: juki_store::StoreError| anyhow!("{}: {e}", e.def());
+        match &self.store {
+            StoreSetting::Sqlite => Ok(Box::new(
+                SqliteStore::open(&self.data_dir.join(STORE_FILE), SqliteOptions::default())
+                    .map_err(err)?,
+            )),
+            StoreSetting::Postgres { url, schema } => {
+                let store = PgStore::open(url, schema, PgOptions::default()).map_err(err)?;
+                let stats = store.stats().map_err(err)?;
+                // New: nothing recorded, no codes (a pool used up has recorded something).
+                if let Some(pool) = initial_pool(self)
+                    && stats.journal_head == 0
+                    && stats.codes_available == 0
+                {
+                    store.add_code_pool(pool).map_err(err)?;
+                }
+                Ok(Box::new(store))
+            }
+        }
     }
 }
 
@@ -587,6 +668,8 @@ pub fn init(opts: &InitOptions) -> Result<NodeConfig> {
         routes: Default::default(),
         certificates: CertificateSettings::default(),
         gateway: GatewaySettings::default(),
+        store: None,
+        store_schema: None,
     };
     let mut raw = raw;
     let config = NodeConfig::validate(&opts.data_dir, raw.clone())?;
@@ -644,17 +727,52 @@ pub fn init(opts: &InitOptions) -> Result<NodeConfig> {
         )?;
     }
     let store = config.open_store()?;
-    let pool = match (config.role, config.code) {
-        (Role::Municipal, Some(code)) if config.parent.is_none() => Some(standalone_pool(code)),
-        (Role::National, _) => Some(NATIONAL_POOL),
-        _ => None,
-    };
-    if let Some(pool) = pool {
+    if let Some(pool) = initial_pool(&config)
+        && config.store == StoreSetting::Sqlite
+    {
         store
             .add_code_pool(pool)
             .map_err(|e| anyhow!("{}: {e}", e.def()))?;
     }
     write_raw(&opts.data_dir, &raw)?;
+    Ok(config)
+}
+
+/// The code pool a new node starts with: a standalone municipal node its own, the national
+/// node the nation's.
+fn initial_pool(config: &NodeConfig) -> Option<CodePool> {
+    match (config.role, config.code) {
+        (Role::Municipal, Some(code)) if config.parent.is_none() => Some(standalone_pool(code)),
+        (Role::National, _) => Some(NATIONAL_POOL),
+        _ => None,
+    }
+}
+
+/// Moves an initialised node's store to PostgreSQL (`store` and `store_schema` in juki.toml),
+/// and opens it once so that it exists, with the node's first code pool. The node's SQLite
+/// store, when it holds nothing yet, is removed.
+pub fn use_postgres(data_dir: &Path, url: &str, schema: Option<&str>) -> Result<NodeConfig> {
+    let path = data_dir.join(CONFIG_FILE);
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| cfg_err(&CFG_UNREADABLE, format!("{}: {e}", path.display())))?;
+    let mut raw: RawConfig = toml::from_str(&text)
+        .map_err(|e| cfg_err(&CFG_UNREADABLE, format!("{}: {e}", path.display())))?;
+    raw.store = Some(url.to_string());
+    raw.store_schema = schema.map(str::to_string);
+    let config = NodeConfig::validate(data_dir, raw.clone())?;
+    drop(config.open_store()?);
+    let sqlite = data_dir.join(STORE_FILE);
+    if sqlite.exists() {
+        let empty = SqliteStore::open(&sqlite, SqliteOptions::default())
+            .and_then(|s| s.stats())
+            .is_ok_and(|s| s.journal_head == 0);
+        if empty {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(data_dir.join(format!("{STORE_FILE}{suffix}")));
+            }
+        }
+    }
+    write_raw(data_dir, &raw)?;
     Ok(config)
 }
 
@@ -761,5 +879,35 @@ mod tests {
             NodeConfig::load(dir.path()).unwrap_err().def.code,
             "JK-CFG-0101"
         );
+    }
+
+    #[test]
+    fn the_store_setting_is_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        init(&opts(dir.path(), Role::Prefecture, Some("130001"))).unwrap();
+        let path = dir.path().join(CONFIG_FILE);
+        let base = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(
+            NodeConfig::load(dir.path()).unwrap().store,
+            StoreSetting::Sqlite
+        );
+        let with = |extra: &str| {
+            std::fs::write(&path, format!("{extra}\n{base}")).unwrap();
+            NodeConfig::load(dir.path())
+        };
+        assert_eq!(
+            with("store = \"postgres://juki@db/juki\"").unwrap().store,
+            StoreSetting::Postgres {
+                url: "postgres://juki@db/juki".into(),
+                schema: "node_130001".into()
+            }
+        );
+        for bad in [
+            "store = \"mysql://db/juki\"",
+            "store = \"postgres://db/juki\"\nstore_schema = \"Node-1\"",
+            "store_schema = \"node_x\"",
+        ] {
+            assert_eq!(with(bad).unwrap_err().def.code, "JK-CFG-0102", "{bad}");
+        }
     }
 }

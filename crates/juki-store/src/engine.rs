@@ -342,3 +342,115 @@ pub fn apply_forwarded(txn: &mut dyn Txn, entry: &JournalEntry) -> Result<Outcom
         resident_code: entry.resident_code,
     })
 }
+
+/// The longest history a store follows for one resident; a longer chain means damage.
+pub const HISTORY_ENTRIES_MAX: usize = 100_000;
+
+fn too_long() -> StoreError {
+    StoreError::Corrupt(format!(
+        "history of a resident longer than {HISTORY_ENTRIES_MAX}"
+    ))
+}
+
+/// Applies, inside `txn`, entries a child node forwarded on a link whose acknowledged position
+/// is `acked`: in the child's sequence order, each next one at most once, stopping at a gap
+/// (the body of [`crate::Store::receive`]; the store records the new position).
+pub fn receive(
+    txn: &mut dyn Txn,
+    acked: u64,
+    entries: &[JournalEntry],
+) -> Result<crate::Received, StoreError> {
+    let mut received = crate::Received {
+        acked,
+        ..crate::Received::default()
+    };
+    let mut sorted: Vec<&JournalEntry> = entries.iter().collect();
+    sorted.sort_by_key(|e| e.seq);
+    for e in sorted {
+        if e.seq <= received.acked {
+            received.duplicates += 1;
+            continue;
+        }
+        if e.seq != received.acked + 1 {
+            received.held_back += 1;
+            continue;
+        }
+        match apply_forwarded(txn, e)? {
+            Outcome::Applied { .. } => received.applied += 1,
+            _ => received.duplicates += 1,
+        }
+        received.acked = e.seq;
+    }
+    Ok(received)
+}
+
+/// The sequences of the whole history of `code` at an upper tier: its forwarded entries
+/// (`about` lists them, as [`Txn::about`] does) and, through code changes, those of the codes
+/// it continues.
+pub fn forwarded_seqs(
+    code: ResidentCode,
+    about: &mut dyn FnMut(ResidentCode) -> Result<Vec<EntryMeta>, StoreError>,
+) -> Result<std::collections::BTreeSet<u64>, StoreError> {
+    let mut codes = vec![code];
+    let mut seqs = std::collections::BTreeSet::new();
+    let mut i = 0;
+    while let Some(&c) = codes.get(i) {
+        i += 1;
+        for m in about(c)? {
+            seqs.insert(m.seq);
+            if let Some(p) = m.previous_code
+                && m.resident_code == c
+                && !codes.contains(&p)
+            {
+                codes.push(p);
+            }
+        }
+        if seqs.len() > HISTORY_ENTRIES_MAX {
+            return Err(too_long());
+        }
+    }
+    Ok(seqs)
+}
+
+/// A resident's record with its history, newest first, from its state: at an upper tier,
+/// `forwarded` is its history already ([`forwarded_seqs`]); at the recording node, the history
+/// is the chain from `last_seq` along `prev_seq`. `entry` reads a journal entry.
+pub fn view(
+    code: ResidentCode,
+    state: ResidentState,
+    forwarded: Option<Vec<JournalEntry>>,
+    entry: &mut dyn FnMut(u64) -> Result<JournalEntry, StoreError>,
+) -> Result<crate::ResidentView, StoreError> {
+    let mut next = forwarded.is_none().then_some(state.last_seq);
+    let mut history = forwarded.unwrap_or_default();
+    while let Some(seq) = next {
+        if history.len() >= HISTORY_ENTRIES_MAX {
+            return Err(too_long());
+        }
+        let e = entry(seq)?;
+        if e.prev_seq.is_some_and(|p| p >= seq) {
+            return Err(StoreError::Corrupt(format!(
+                "journal entry {seq} points forward"
+            )));
+        }
+        next = e.prev_seq;
+        history.push(e);
+    }
+    // The facts are usually those of the newest entry; a code changed away keeps older ones.
+    let (facts, local) = match history.iter().find(|e| e.seq == state.facts_seq) {
+        Some(e) => (e.facts.clone(), e.local.clone()),
+        None => {
+            let e = entry(state.facts_seq)?;
+            (e.facts, e.local)
+        }
+    };
+    let current = StoredResident {
+        record: juki_domain::IdentityRecord {
+            resident_code: code,
+            facts,
+        },
+        status: state.status,
+        local,
+    };
+    Ok(crate::ResidentView { current, history })
+}

@@ -2,7 +2,7 @@
 
 use juki_domain::ErrorDef;
 use juki_domain::catalogue::{
-    STORE_BUSY, STORE_CORRUPT, STORE_DISK_FULL, STORE_IO, STORE_SCHEMA_NEWER,
+    STORE_BUSY, STORE_CORRUPT, STORE_DISK_FULL, STORE_IO, STORE_SCHEMA_NEWER, STORE_UNREACHABLE,
 };
 
 /// What can go wrong in a store. Refusals of individual changes are not errors: they are
@@ -19,6 +19,9 @@ pub enum StoreError {
     Corrupt(String),
     #[error("storage error: {0}")]
     Io(String),
+    /// The database server does not answer (a server-based store only): retry later.
+    #[error("the database cannot be reached: {0}")]
+    Unreachable(String),
     #[error("a forwarded change from {recorded_by} reuses origin {origin:?} of another change")]
     OriginReused {
         recorded_by: juki_domain::LocalGovernmentCode,
@@ -35,6 +38,7 @@ impl StoreError {
             StoreError::SchemaNewer { .. } => &STORE_SCHEMA_NEWER,
             StoreError::Corrupt(_) => &STORE_CORRUPT,
             StoreError::Io(_) => &STORE_IO,
+            StoreError::Unreachable(_) => &STORE_UNREACHABLE,
             StoreError::OriginReused { .. } => &juki_domain::catalogue::NET_ORIGIN_REUSED,
         }
     }

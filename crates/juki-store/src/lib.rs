@@ -9,6 +9,7 @@
 //! The interface is synchronous: node handlers call it on blocking threads, and the seeded
 //! simulator calls it directly, deterministically (docs/decisions.md).
 
+pub mod codec;
 pub mod engine;
 mod error;
 mod sqlite;
@@ -89,4 +90,61 @@ pub trait Store: Send + Sync {
 
     /// Counts and positions, for status and metrics.
     fn stats(&self) -> Result<StoreStats, StoreError>;
+}
+
+/// A boxed store is a store: a node holds whichever implementation its configuration chose.
+impl<S: Store + ?Sized> Store for Box<S> {
+    fn apply(
+        &self,
+        node: LocalGovernmentCode,
+        now_ms: i64,
+        changes: &[ValidatedChange],
+    ) -> Result<Vec<Outcome>, StoreError> {
+        (**self).apply(node, now_ms, changes)
+    }
+    fn bulk_load(
+        &self,
+        node: LocalGovernmentCode,
+        now_ms: i64,
+        batches: &mut dyn Iterator<Item = Vec<ValidatedChange>>,
+        on_batch: &mut dyn FnMut(&[Outcome]),
+    ) -> Result<BulkSummary, StoreError> {
+        (**self).bulk_load(node, now_ms, batches, on_batch)
+    }
+    fn record(&self, code: ResidentCode) -> Result<Option<ResidentView>, StoreError> {
+        (**self).record(code)
+    }
+    fn residents(
+        &self,
+        codes: &[ResidentCode],
+    ) -> Result<Vec<Option<juki_domain::StoredResident>>, StoreError> {
+        (**self).residents(codes)
+    }
+    fn search(&self, query: &SearchQuery) -> Result<Vec<SearchHit>, StoreError> {
+        (**self).search(query)
+    }
+    fn journal_after(&self, after: u64, limit: usize) -> Result<Vec<JournalEntry>, StoreError> {
+        (**self).journal_after(after, limit)
+    }
+    fn receive(&self, from: &LinkFrom, entries: &[JournalEntry]) -> Result<Received, StoreError> {
+        (**self).receive(from, entries)
+    }
+    fn received(&self, from: &LinkFrom) -> Result<u64, StoreError> {
+        (**self).received(from)
+    }
+    fn link_acked(&self, link: &str) -> Result<u64, StoreError> {
+        (**self).link_acked(link)
+    }
+    fn set_link_acked(&self, link: &str, seq: u64) -> Result<(), StoreError> {
+        (**self).set_link_acked(link, seq)
+    }
+    fn add_code_pool(&self, pool: CodePool) -> Result<(), StoreError> {
+        (**self).add_code_pool(pool)
+    }
+    fn grant_code_pool(&self, size: u64) -> Result<Option<CodePool>, StoreError> {
+        (**self).grant_code_pool(size)
+    }
+    fn stats(&self) -> Result<StoreStats, StoreError> {
+        (**self).stats()
+    }
 }

@@ -42,6 +42,14 @@ pub static STORE_CORRUPT: ErrorDef = ErrorDef {
     cause: "A stored value fails its own rules (e.g. a resident code with a wrong check digit), so the store was changed outside juki or damaged.",
     remedy: "Stop the node and restore it from backup or rebuild it from its parent.",
 };
+pub static STORE_UNREACHABLE: ErrorDef = ErrorDef {
+    code: "JK-STORE-0106",
+    class: Unavailable,
+    message_ja: "データベースに接続できません",
+    message_en: "The database cannot be reached",
+    cause: "The node's PostgreSQL server does not answer (stopped, restarting, failing over, or the network to it is down); nothing of the refused request was applied.",
+    remedy: "Retry once the database is back; check the PostgreSQL server and the `store` setting of juki.toml. Forwarders resume by themselves.",
+};
 
 pub(super) static DEFS: &[&ErrorDef] = &[
     &STORE_DISK_FULL,
@@ -49,4 +57,5 @@ pub(super) static DEFS: &[&ErrorDef] = &[
     &STORE_SCHEMA_NEWER,
     &STORE_IO,
     &STORE_CORRUPT,
+    &STORE_UNREACHABLE,
 ];

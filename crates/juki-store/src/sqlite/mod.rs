@@ -16,7 +16,7 @@ mod schema;
 #[cfg(test)]
 mod tests;
 
-use crate::engine::{self, EntryMeta, Held, NewEntry, ResidentState, Txn};
+use crate::engine::{self, EntryMeta, HISTORY_ENTRIES_MAX, Held, NewEntry, ResidentState, Txn};
 use crate::{
     BulkSummary, CodePool, JOURNAL_LIMIT_MAX, JournalEntry, LinkFrom, Outcome, Received,
     ResidentView, SEARCH_LIMIT_MAX, SearchHit, SearchQuery, Store, StoreError, StoreStats,
@@ -54,9 +54,6 @@ impl Default for SqliteOptions {
         }
     }
 }
-
-/// The longest history the store follows for one resident; a longer chain means damage.
-const HISTORY_ENTRIES_MAX: usize = 100_000;
 
 /// The SQLite implementation of [`Store`].
 pub struct SqliteStore {
@@ -426,33 +423,13 @@ fn forwarded_about(conn: &Connection, code: ResidentCode) -> Result<Vec<EntryMet
     Ok(out)
 }
 
-/// The whole history of `code` at an upper tier: its forwarded entries and, through code
-/// changes, those of the codes it continues; newest (highest sequence here) first.
+/// The whole history of `code` at an upper tier, newest (highest sequence here) first.
 fn forwarded_history(
     conn: &Connection,
     code: ResidentCode,
     epochs: &[(u64, u64)],
 ) -> Result<Vec<JournalEntry>, StoreError> {
-    let mut codes = vec![code];
-    let mut seqs = std::collections::BTreeSet::new();
-    let mut i = 0;
-    while let Some(&c) = codes.get(i) {
-        i += 1;
-        for m in forwarded_about(conn, c)? {
-            seqs.insert(m.seq);
-            if let Some(p) = m.previous_code
-                && m.resident_code == c
-                && !codes.contains(&p)
-            {
-                codes.push(p);
-            }
-        }
-        if seqs.len() > HISTORY_ENTRIES_MAX {
-            return Err(StoreError::Corrupt(format!(
-                "history of a resident longer than {HISTORY_ENTRIES_MAX}"
-            )));
-        }
-    }
+    let seqs = engine::forwarded_seqs(code, &mut |c| forwarded_about(conn, c))?;
     let mut st = conn.prepare_cached(&format!("{} WHERE j.seq = ?1", journal_select()))?;
     let mut history = Vec::with_capacity(seqs.len());
     for seq in seqs.into_iter().rev() {
@@ -617,11 +594,10 @@ impl Store for SqliteStore {
             let forwarded: bool = conn
                 .prepare_cached("SELECT origin_seq IS NOT NULL FROM journal WHERE seq = ?1")?
                 .query_row([state.last_seq as i64], |r| r.get(0))?;
-            let mut history: Vec<JournalEntry> = Vec::new();
-            let mut next = (!forwarded).then_some(state.last_seq);
-            if forwarded {
-                history = forwarded_history(conn, code, &epochs)?;
-            }
+            let history = match forwarded {
+                true => Some(forwarded_history(conn, code, &epochs)?),
+                false => None,
+            };
             let mut entry_st =
                 conn.prepare_cached(&format!("{} WHERE j.seq = ?1", journal_select()))?;
             let mut read_entry = |seq: u64| -> Result<JournalEntry, StoreError> {
@@ -631,38 +607,7 @@ impl Store for SqliteStore {
                     .ok_or_else(|| StoreError::Corrupt(format!("journal entry {seq} missing")))?;
                 read_journal(row, &epochs)
             };
-            while let Some(seq) = next {
-                if history.len() >= HISTORY_ENTRIES_MAX {
-                    return Err(StoreError::Corrupt(format!(
-                        "history of a resident longer than {HISTORY_ENTRIES_MAX}"
-                    )));
-                }
-                let entry = read_entry(seq)?;
-                if entry.prev_seq.is_some_and(|p| p >= seq) {
-                    return Err(StoreError::Corrupt(format!(
-                        "journal entry {seq} points forward"
-                    )));
-                }
-                next = entry.prev_seq;
-                history.push(entry);
-            }
-            // The facts are usually those of the newest entry; a code changed away keeps older ones.
-            let (facts, local) = match history.iter().find(|e| e.seq == state.facts_seq) {
-                Some(e) => (e.facts.clone(), e.local.clone()),
-                None => {
-                    let e = read_entry(state.facts_seq)?;
-                    (e.facts, e.local)
-                }
-            };
-            let current = juki_domain::StoredResident {
-                record: juki_domain::IdentityRecord {
-                    resident_code: code,
-                    facts,
-                },
-                status: state.status,
-                local,
-            };
-            Ok(Some(ResidentView { current, history }))
+            engine::view(code, state, history, &mut read_entry).map(Some)
         })
     }
 
@@ -733,28 +678,8 @@ impl Store for SqliteStore {
         let mut conn = self.writer();
         bulk::catch_up(&mut conn)?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut received = Received {
-            acked: link_position(&tx, from)?,
-            ..Received::default()
-        };
         let mut txn = SqliteTxn::new(&tx, None);
-        let mut sorted: Vec<&JournalEntry> = entries.iter().collect();
-        sorted.sort_by_key(|e| e.seq);
-        for e in sorted {
-            if e.seq <= received.acked {
-                received.duplicates += 1;
-                continue;
-            }
-            if e.seq != received.acked + 1 {
-                received.held_back += 1;
-                continue;
-            }
-            match engine::apply_forwarded(&mut txn, e)? {
-                Outcome::Applied { .. } => received.applied += 1,
-                _ => received.duplicates += 1,
-            }
-            received.acked = e.seq;
-        }
+        let received = engine::receive(&mut txn, link_position(&tx, from)?, entries)?;
         txn.finish()?;
         tx.execute(
             "INSERT INTO links_in (node, epoch, acked_seq) VALUES (?1, ?2, ?3) \

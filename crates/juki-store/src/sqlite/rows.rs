@@ -2,168 +2,27 @@
 //! or addresses); short texts such as dates are formatted on the stack, and a bulk load
 //! prepares the rest of a journal row ahead, on another thread ([`Prepared`]).
 //!
-//! # The journal's snapshot
-//!
-//! A journal row keeps what identifies and orders the change as columns (`seq`, `recorded_by`,
-//! `record_id`, `kind`, `effective_date`, `resident_code`, `previous_code`, `prev_seq`,
-//! `recorded_at_ms`, the change's optional dates and destination), the record's `status`, and
-//! the three facts the 4-fact search indexes (`search_key`, `birth_date`, `sex`). The rest of
-//! the record after the change is one TEXT column, `snapshot`: a JSON array, by position
-//!
-//! | # | field                | JSON                     |
-//! |---|----------------------|--------------------------|
-//! | 0 | `family_name`        | string                   |
-//! | 1 | `given_name`         | string                   |
-//! | 2 | `family_name_kana`   | string (may be empty)    |
-//! | 3 | `given_name_kana`    | string (may be empty)    |
-//! | 4 | `script`             | `"ja"` or `"latin"`      |
-//! | 5 | `lgc`                | integer (address's code) |
-//! | 6 | `address`            | string (the remainder)   |
-//! | 7 | `individual_number`  | integer or null          |
-//! | 8 | `former_family_name` | string or null           |
-//! | 9 | `alias_name`         | string or null           |
-//! | 10 | `nationality`       | string or null           |
-//! | 11 | `household_head`    | string or null           |
-//! | 12 | `relationship`      | string or null           |
-//! | 13 | `resident_since`    | `YYYY-MM-DD` or null     |
-//! | 14 | `address_since`     | `YYYY-MM-DD` or null     |
-//!
-//! e.g. `["藤本","宏郎","フジモト","ヒロオ","ja",131148,"一番町二丁目22番23号",490001437477,null,
-//! null,null,"藤本宏郎","世帯主","2018-09-04","2018-09-04"]`. `sqlite3` reads it with
-//! `json_extract(snapshot, '$[6]')`; the view `journal_entries` names every field.
-//!
-//! Why not a column per field: every bound column costs (binding, then encoding the record),
-//! and a row of 31 columns took about 1 µs longer to insert than this one of 17 (raw insert
-//! rate ~300,000 against ~450,000 rows/s), for a journal only 11% smaller. Why not a JSON
-//! object: the names would make the journal 60% larger. A positional array is the smallest
-//! form `sqlite3` still reads.
+//! The journal's record format (dates as text, the snapshot) is [`crate::codec`]'s.
 
+use crate::codec::{self, Short, write_snapshot};
+pub(crate) use crate::codec::{epoch_of, resident_code};
 use crate::engine::{EntryMeta, NewEntry, ResidentState};
 use crate::{JournalEntry, Origin, StoreError};
+use codec::{corrupt, lgc, parse_date};
 use juki_domain::change::Destination;
-use juki_domain::date::BirthDate;
-use juki_domain::name::{self, PersonName, Script};
+use juki_domain::name;
 use juki_domain::{
-    Address, ChangeKind, Date, IdentityFacts, IdentityRecord, IndividualNumber, LocalFields,
-    LocalGovernmentCode, RecordStatus, ResidentCode, Sex, StoredResident, ValidatedChange,
+    ChangeKind, Date, IdentityFacts, IdentityRecord, LocalFields, RecordStatus, ResidentCode,
+    StoredResident, ValidatedChange,
 };
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Row, ToSql};
-use serde::{Deserialize, Serialize};
-use std::fmt::Write;
-
-/// A short text (a date, a birth date) kept inline.
-#[derive(Clone, Copy)]
-pub(crate) struct Short {
-    buf: [u8; 24],
-    len: u8,
-}
-
-impl Short {
-    pub(crate) fn of(v: impl std::fmt::Display) -> Short {
-        let mut s = Short::empty();
-        write!(s, "{v}").expect("short texts fit 24 bytes");
-        s
-    }
-
-    fn empty() -> Short {
-        Short {
-            buf: [0; 24],
-            len: 0,
-        }
-    }
-
-    /// Appends `v` in `width` digits (`v` < 10^width; 12 digits at most in all).
-    fn digits(&mut self, mut v: u32, width: u8) {
-        let end = self.len + width;
-        for i in (usize::from(self.len)..usize::from(end)).rev() {
-            self.buf[i] = b'0' + (v % 10) as u8;
-            v /= 10;
-        }
-        self.len = end;
-    }
-
-    /// A date as `YYYY-MM-DD`, as its `Display` writes it (formatted directly: this runs
-    /// several times per journal entry).
-    pub(crate) fn date(d: Date) -> Short {
-        let Ok(year) = u32::try_from(d.year()) else {
-            return Short::of(d);
-        };
-        if year > 9999 {
-            return Short::of(d);
-        }
-        let mut s = Short::empty();
-        s.digits(year, 4);
-        s.buf[4] = b'-';
-        s.len = 5;
-        s.digits(d.month() as u32, 2);
-        s.buf[7] = b'-';
-        s.len = 8;
-        s.digits(d.day() as u32, 2);
-        s
-    }
-
-    /// A birth date as its `Display` writes it: `1998-07-14`, `1998-07`, `1998` or `不詳`.
-    pub(crate) fn birth(b: BirthDate) -> Short {
-        let (year, month) = match b {
-            BirthDate::Full(d) => return Short::date(d),
-            BirthDate::YearMonth { year, month } => (year, Some(month)),
-            BirthDate::Year(year) => (year, None),
-            BirthDate::Unknown => return Short::of(b),
-        };
-        let (Ok(year), Ok(month)) = (u32::try_from(year), month.map(u32::try_from).transpose())
-        else {
-            return Short::of(b);
-        };
-        if year > 9999 || month.is_some_and(|m| m > 99) {
-            return Short::of(b);
-        }
-        let mut s = Short::empty();
-        s.digits(year, 4);
-        if let Some(m) = month {
-            s.buf[4] = b'-';
-            s.len = 5;
-            s.digits(m, 2);
-        }
-        s
-    }
-
-    fn as_str(&self) -> &str {
-        // Only whole `&str`s are ever written into `buf`.
-        std::str::from_utf8(&self.buf[..usize::from(self.len)]).unwrap_or("")
-    }
-}
-
-impl Write for Short {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        let start = usize::from(self.len);
-        let end = start + s.len();
-        if end > self.buf.len() {
-            return Err(std::fmt::Error);
-        }
-        self.buf[start..end].copy_from_slice(s.as_bytes());
-        self.len = end as u8;
-        Ok(())
-    }
-}
 
 impl ToSql for Short {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
         Ok(ToSqlOutput::Borrowed(ValueRef::Text(
-            &self.buf[..usize::from(self.len)],
+            self.as_str().as_bytes(),
         )))
-    }
-}
-
-impl Serialize for Short {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-impl std::fmt::Debug for Short {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -174,81 +33,6 @@ impl ToSql for Utf8<'_> {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
         Ok(ToSqlOutput::Borrowed(ValueRef::Text(self.0)))
     }
-}
-
-fn corrupt(what: &str) -> StoreError {
-    StoreError::Corrupt(what.to_string())
-}
-
-pub(crate) fn script_str(s: Script) -> &'static str {
-    match s {
-        Script::Japanese => "ja",
-        Script::Latin => "latin",
-    }
-}
-
-/// The snapshot as written (see the module documentation for the positions).
-#[derive(Serialize)]
-struct SnapshotOut<'a>(
-    &'a str,
-    &'a str,
-    &'a str,
-    &'a str,
-    &'static str,
-    u32,
-    &'a str,
-    Option<u64>,
-    Option<&'a str>,
-    Option<&'a str>,
-    Option<&'a str>,
-    Option<&'a str>,
-    Option<&'a str>,
-    Option<Short>,
-    Option<Short>,
-);
-
-/// The snapshot as read back.
-#[derive(Deserialize)]
-struct SnapshotIn(
-    String,
-    String,
-    String,
-    String,
-    String,
-    u32,
-    String,
-    Option<u64>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-);
-
-/// Appends the snapshot of `facts` and `local` to `buf`.
-fn write_snapshot(buf: &mut Vec<u8>, f: &IdentityFacts, l: &LocalFields) -> rusqlite::Result<()> {
-    let date = |d: Option<Date>| d.map(Short::date);
-    let snapshot = SnapshotOut(
-        &f.name.family,
-        &f.name.given,
-        &f.name.family_kana,
-        &f.name.given_kana,
-        script_str(f.name.script),
-        f.address.code.get(),
-        &f.address.remainder,
-        f.individual_number.map(|n| n.get()),
-        f.former_family_name.as_deref(),
-        f.alias_name.as_deref(),
-        f.nationality.as_deref(),
-        l.household_head.as_deref(),
-        l.relationship.as_deref(),
-        date(l.resident_since),
-        date(l.address_since),
-    );
-    serde_json::to_writer(&mut *buf, &snapshot)
-        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
 }
 
 /// The texts of a journal row that take work to make.
@@ -365,7 +149,8 @@ pub(crate) fn insert_journal(
         Some(t) => t,
         None => {
             buf.clear();
-            write_snapshot(buf, f, &e.resident.local)?;
+            write_snapshot(buf, f, &e.resident.local)
+                .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
             search_key = name::search_key(&f.name);
             let (effective, _, notified, planned) = EntryTexts::dates(c);
             EntryTexts {
@@ -477,11 +262,7 @@ fn text<'r>(row: &'r Row, i: usize) -> Result<&'r str, StoreError> {
 }
 
 fn status(row: &Row, i: usize) -> Result<RecordStatus, StoreError> {
-    RecordStatus::parse(text(row, i)?).ok_or_else(|| corrupt("status"))
-}
-
-fn parse_date(s: &str) -> Result<Date, StoreError> {
-    s.parse::<Date>().map_err(|_| corrupt("date"))
+    codec::status(text(row, i)?)
 }
 
 fn get_date(row: &Row, i: usize) -> Result<Option<Date>, StoreError> {
@@ -489,17 +270,6 @@ fn get_date(row: &Row, i: usize) -> Result<Option<Date>, StoreError> {
         ValueRef::Null => Ok(None),
         _ => parse_date(text(row, i)?).map(Some),
     }
-}
-
-pub(crate) fn resident_code(v: i64) -> Result<ResidentCode, StoreError> {
-    u64::try_from(v)
-        .ok()
-        .and_then(ResidentCode::from_u64)
-        .ok_or_else(|| corrupt("resident code"))
-}
-
-fn lgc(v: i64) -> Result<LocalGovernmentCode, StoreError> {
-    LocalGovernmentCode::parse(&format!("{v:06}")).map_err(|_| corrupt("local government code"))
 }
 
 /// The record columns of the journal, in the order [`read_facts`] reads them.
@@ -510,49 +280,12 @@ fn read_facts(
     row: &Row,
     at: usize,
 ) -> Result<(RecordStatus, IdentityFacts, LocalFields), StoreError> {
-    let status = status(row, at)?;
-    let birth_date =
-        BirthDate::parse_stored(text(row, at + 1)?).map_err(|_| corrupt("birth date"))?;
-    let sex = Sex::parse(text(row, at + 2)?).map_err(|_| corrupt("sex"))?;
-    let s: SnapshotIn =
-        serde_json::from_str(text(row, at + 3)?).map_err(|e| corrupt(&format!("snapshot: {e}")))?;
-    let script = match s.4.as_str() {
-        "ja" => Script::Japanese,
-        "latin" => Script::Latin,
-        _ => return Err(corrupt("script")),
-    };
-    let facts = IdentityFacts {
-        name: PersonName {
-            family: s.0,
-            given: s.1,
-            family_kana: s.2,
-            given_kana: s.3,
-            script,
-        },
-        birth_date,
-        sex,
-        address: Address {
-            code: lgc(i64::from(s.5))?,
-            remainder: s.6,
-        },
-        individual_number: s
-            .7
-            .map(|n| {
-                IndividualNumber::parse(&format!("{n:012}"))
-                    .map_err(|_| corrupt("individual number"))
-            })
-            .transpose()?,
-        former_family_name: s.8,
-        alias_name: s.9,
-        nationality: s.10,
-    };
-    let local = LocalFields {
-        household_head: s.11,
-        relationship: s.12,
-        resident_since: s.13.as_deref().map(parse_date).transpose()?,
-        address_since: s.14.as_deref().map(parse_date).transpose()?,
-    };
-    Ok((status, facts, local))
+    codec::read_record(
+        text(row, at)?,
+        text(row, at + 1)?,
+        text(row, at + 2)?,
+        text(row, at + 3)?,
+    )
 }
 
 /// Selects residents with the journal entry holding their facts: journal first (for searches
@@ -663,16 +396,6 @@ pub(crate) fn read_meta(row: &Row) -> Result<EntryMeta, StoreError> {
     })
 }
 
-/// The epoch in force at sequence `seq`, given this node's epochs as `(epoch, first_seq)` in
-/// ascending order.
-pub(crate) fn epoch_of(epochs: &[(u64, u64)], seq: u64) -> u64 {
-    epochs
-        .iter()
-        .rev()
-        .find(|(_, first)| *first <= seq)
-        .map_or(1, |(epoch, _)| *epoch)
-}
-
 /// This node's epochs, ascending.
 pub(crate) fn read_epochs(conn: &rusqlite::Connection) -> Result<Vec<(u64, u64)>, StoreError> {
     let mut st = conn.prepare_cached("SELECT epoch, first_seq FROM epochs ORDER BY epoch")?;
@@ -680,37 +403,4 @@ pub(crate) fn read_epochs(conn: &rusqlite::Connection) -> Result<Vec<(u64, u64)>
         Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64))
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dates_are_written_as_display_writes_them() {
-        for (y, m, d) in [
-            (2026, 4, 1),
-            (1, 1, 1),
-            (999, 12, 31),
-            (9999, 12, 31),
-            (-1, 3, 4),
-        ] {
-            let date = Date::new(y, m, d).unwrap();
-            assert_eq!(Short::date(date).as_str(), date.to_string());
-            let full = BirthDate::Full(date);
-            assert_eq!(Short::birth(full).as_str(), full.to_string());
-        }
-        for b in [
-            BirthDate::YearMonth {
-                year: 1998,
-                month: 7,
-            },
-            BirthDate::YearMonth { year: 5, month: 12 },
-            BirthDate::Year(1950),
-            BirthDate::Year(-20),
-            BirthDate::Unknown,
-        ] {
-            assert_eq!(Short::birth(b).as_str(), b.to_string());
-        }
-    }
 }

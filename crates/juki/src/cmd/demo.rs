@@ -39,6 +39,11 @@ pub struct Args {
     /// demo enforces them again.
     #[arg(long)]
     always_open: bool,
+    /// A `postgres://…/DB` URL: the prefecture and national nodes keep their stores in that
+    /// database (created if missing), one schema per node (`node_<code>`, `node_national`);
+    /// the municipal nodes stay on SQLite. A resumed demo goes on with the stores it has.
+    #[arg(long, value_name = "URL")]
+    store: Option<String>,
 }
 
 /// The nodes of the demo nation, in port order: (role, code, parent's index).
@@ -162,6 +167,8 @@ pub fn run(a: Args) -> Result<u8> {
             );
         }
         create(dir, &nodes, &a)?;
+    } else if let Some(url) = &a.store {
+        check_store(dir, &nodes, url)?;
     }
     for n in &nodes {
         juki_node::config::set_always_open(&dir.join("nodes").join(n.dir_name()), a.always_open)?;
@@ -194,6 +201,9 @@ fn create(dir: &Path, nodes: &[DemoNode], a: &Args) -> Result<()> {
             ca_dir: Some(dir.join("ca")),
         })
         .with_context(|| format!("initialising {}", n.name))?;
+    }
+    if let Some(url) = &a.store {
+        on_postgres(dir, nodes, url)?;
     }
     let mut ca = Ca::open(&dir.join("ca"))?;
     for (stem, role, name, i) in profiles(nodes) {
@@ -231,6 +241,54 @@ fn create(dir: &Path, nodes: &[DemoNode], a: &Args) -> Result<()> {
         )?;
     }
     population(dir, nodes, a)
+}
+
+/// Whether a demo node keeps its store in PostgreSQL under `--store`.
+fn on_server(n: &DemoNode) -> bool {
+    n.role != Role::Municipal
+}
+
+/// Moves the stores of the prefecture and national nodes into the database at `url`, creating
+/// it if missing; refuses schemas that hold another demo's nodes.
+fn on_postgres(dir: &Path, nodes: &[DemoNode], url: &str) -> Result<()> {
+    let store_err = |e: juki_store::StoreError| anyhow::anyhow!("{}: {e}", e.def());
+    if juki_store_pg::create_database(url).map_err(store_err)? {
+        eprintln!("database {url} created");
+    }
+    for n in nodes.iter().filter(|n| on_server(n)) {
+        let config =
+            juki_node::config::use_postgres(&dir.join("nodes").join(n.dir_name()), url, None)
+                .with_context(|| format!("moving {}'s store to {url}", n.name))?;
+        let stats = config.open_store()?.stats().map_err(store_err)?;
+        if stats.journal_head > 0 {
+            bail!(
+                "{url} already holds a node for {} with {} journal entries: use another database",
+                n.name,
+                stats.journal_head
+            );
+        }
+    }
+    eprintln!("prefecture and national stores in {url}");
+    Ok(())
+}
+
+/// A resumed demo keeps its stores: `--store` must name the database they are in.
+fn check_store(dir: &Path, nodes: &[DemoNode], url: &str) -> Result<()> {
+    for n in nodes.iter().filter(|n| on_server(n)) {
+        let config = juki_node::NodeConfig::load(&dir.join("nodes").join(n.dir_name()))?;
+        match &config.store {
+            juki_node::config::StoreSetting::Postgres { url: u, .. } if u == url => {}
+            other => bail!(
+                "this demo keeps {}'s store {}: resume it without --store or with that URL",
+                n.name,
+                match other {
+                    juki_node::config::StoreSetting::Postgres { url, .. } => format!("in {url}"),
+                    juki_node::config::StoreSetting::Sqlite => "in SQLite".into(),
+                }
+            ),
+        }
+    }
+    Ok(())
 }
 
 /// Writes `population.csv` and loads each municipality's part into its node.

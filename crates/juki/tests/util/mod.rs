@@ -4,6 +4,7 @@
 // Test helpers: a failed unwrap fails the test that called it.
 #![allow(clippy::unwrap_used)]
 
+pub mod changes;
 pub mod demo;
 
 use std::io::{BufRead, BufReader};

@@ -1,0 +1,161 @@
+//! The conformance suite against the PostgreSQL store on the shared server (127.0.0.1:5432,
+//! role `postgres`), plus what is PostgreSQL's own. Each test makes its own database (each of
+//! its stores a schema there) and drops it after, so runs never interfere.
+
+// Tests: a failed unwrap fails the test.
+#![allow(clippy::unwrap_used)]
+
+use juki_store::Store;
+use juki_store_pg::{PgOptions, PgStore};
+use std::any::Any;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+
+const SERVER: &str = "postgres://postgres@127.0.0.1:5432";
+
+/// A database of its own, dropped with the guard.
+struct Database {
+    name: String,
+}
+
+impl Database {
+    fn new() -> Database {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        let name = format!(
+            "juki_test_{}_{}_{nanos}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
+        assert!(
+            juki_store_pg::create_database(&format!("{SERVER}/{name}")).unwrap(),
+            "database {name} existed already"
+        );
+        Database { name }
+    }
+
+    fn url(&self) -> String {
+        format!("{SERVER}/{}", self.name)
+    }
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        if let Ok(mut c) = postgres::Client::connect(&format!("{SERVER}/postgres"), postgres::NoTls)
+        {
+            let _ = c.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
+}
+
+/// The database of this test (nextest runs each test in a process of its own), shared by the
+/// stores it opens at once, each in a schema of its own; dropped with the last of them.
+fn database() -> Arc<Database> {
+    static CURRENT: Mutex<Weak<Database>> = Mutex::new(Weak::new());
+    let mut current = CURRENT.lock().unwrap();
+    current.upgrade().unwrap_or_else(|| {
+        let db = Arc::new(Database::new());
+        *current = Arc::downgrade(&db);
+        db
+    })
+}
+
+/// A store in a new schema of [`database`]; the guard drops the schema, then (with the last
+/// guard) the database.
+fn fresh() -> (Box<dyn Store>, Box<dyn Any>) {
+    static SCHEMAS: AtomicU64 = AtomicU64::new(0);
+    let db = database();
+    let schema = format!("node_{}", SCHEMAS.fetch_add(1, Ordering::Relaxed));
+    let store = PgStore::open(&db.url(), &schema, PgOptions::default()).expect("open");
+    (Box::new(store), Box::new(Schema { db, schema }))
+}
+
+struct Schema {
+    db: Arc<Database>,
+    schema: String,
+}
+
+impl Drop for Schema {
+    fn drop(&mut self) {
+        if let Ok(mut c) = postgres::Client::connect(&self.db.url(), postgres::NoTls) {
+            let _ = c.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema));
+        }
+    }
+}
+
+juki_store::conformance_tests!(fresh);
+
+#[test]
+fn data_survives_reopening() {
+    use juki_store::conformance::*;
+    let db = Database::new();
+    {
+        let s = PgStore::open(&db.url(), "node_131148", PgOptions::default()).unwrap();
+        let c = valid(&raw(
+            juki_domain::ChangeKind::MoveIn,
+            "R1",
+            Some(code(1_234_567_890)),
+        ));
+        s.apply(node(), 0, &[c]).unwrap();
+    }
+    let s = PgStore::open(&db.url(), "node_131148", PgOptions::default()).unwrap();
+    assert!(s.record(code(1_234_567_890)).unwrap().is_some());
+    assert_eq!(s.stats().unwrap().residents_current, 1);
+}
+
+#[test]
+fn schemas_of_one_database_are_separate_stores() {
+    use juki_store::conformance::*;
+    let db = Database::new();
+    let a = PgStore::open(&db.url(), "node_a", PgOptions::default()).unwrap();
+    let b = PgStore::open(&db.url(), "node_b", PgOptions::default()).unwrap();
+    let c = valid(&raw(
+        juki_domain::ChangeKind::MoveIn,
+        "R1",
+        Some(code(1_234_567_890)),
+    ));
+    a.apply(node(), 0, &[c]).unwrap();
+    assert_eq!(a.stats().unwrap().journal_head, 1);
+    assert_eq!(b.stats().unwrap().journal_head, 0);
+    assert!(b.record(code(1_234_567_890)).unwrap().is_none());
+}
+
+#[test]
+fn a_store_from_a_newer_juki_is_refused() {
+    let db = Database::new();
+    drop(PgStore::open(&db.url(), "node_131148", PgOptions::default()).unwrap());
+    let mut c = postgres::Client::connect(&db.url(), postgres::NoTls).unwrap();
+    c.batch_execute("INSERT INTO node_131148.schema_migrations (version) VALUES (999)")
+        .unwrap();
+    drop(c);
+    let err = PgStore::open(&db.url(), "node_131148", PgOptions::default()).unwrap_err();
+    assert_eq!(err.def().code, "JK-STORE-0103");
+}
+
+#[test]
+fn a_server_that_does_not_answer_is_a_clear_error() {
+    // Nothing listens on port 1: the connection is refused at once.
+    let started = std::time::Instant::now();
+    let err = PgStore::open(
+        "postgres://postgres@127.0.0.1:1/juki",
+        "node_131148",
+        PgOptions::default(),
+    )
+    .unwrap_err();
+    assert_eq!(err.def().code, "JK-STORE-0106", "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
+
+#[test]
+fn a_schema_name_that_needs_quoting_is_refused() {
+    for bad in ["", "Node", "1node", "node-1", "node;drop"] {
+        assert!(!juki_store_pg::valid_schema_name(bad), "{bad}");
+    }
+    assert!(juki_store_pg::valid_schema_name("node_131148"));
+}
