@@ -66,6 +66,8 @@ enum Command {
     Login(cmd::login::Args),
     /// Routed requests through the network: `route ping CODE` shows the path and round trip.
     Route(cmd::route::Args),
+    /// Backups into a restic-format repository on other storage (docs/backup.md).
+    Backup(cmd::backup::Args),
 }
 
 fn main() -> ExitCode {
@@ -105,6 +107,7 @@ fn main() -> ExitCode {
         Command::Operator(a) => cmd::operator::run(a),
         Command::Login(a) => cmd::login::run(a),
         Command::Route(a) => cmd::route::run(a),
+        Command::Backup(a) => cmd::backup::run(a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -1,0 +1,271 @@
+//! Backups through the real binary: a repository on another device (/dev/shm), a backup of a
+//! node with residents, a restore by juki and one by stock restic and sqlite3 alone, a damaged
+//! pack named by `verify --read-data`, and the same-storage refusal.
+
+// Test code: a failed unwrap fails the test.
+#![allow(clippy::unwrap_used)]
+
+mod util;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use util::*;
+
+/// A tempdir on another device than the data (tmpfs; the data is under the system tempdir).
+fn other_device_dir() -> tempfile::TempDir {
+    tempfile::tempdir_in("/dev/shm").unwrap()
+}
+
+/// A node with `n` synthetic residents, stopped; returns its data directory.
+fn node_with_residents(dir: &Path, code: &str, n: u32, seed: &str) -> PathBuf {
+    let data = dir.join("node");
+    init_municipal(&data, code);
+    load(&data, dir, code, n, seed);
+    data
+}
+
+fn load(data: &Path, dir: &Path, code: &str, n: u32, seed: &str) {
+    let csv = dir.join(format!("pop-{seed}.csv"));
+    let n = n.to_string();
+    ok(&run(&[
+        "synth",
+        "--residents",
+        &n,
+        "--seed",
+        seed,
+        "--municipality",
+        code,
+        "--out",
+        p(&csv),
+    ]));
+    ok(&run(&["load", "--data", p(data), p(&csv)]));
+}
+
+/// `--repo R --password-file F` with a fresh password file beside the repository.
+struct Repo {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+    password: PathBuf,
+}
+
+impl Repo {
+    fn new() -> Repo {
+        let dir = other_device_dir();
+        let path = dir.path().join("repo");
+        let password = dir.path().join("password");
+        std::fs::write(&password, "correct horse battery staple\n").unwrap();
+        Repo {
+            _dir: dir,
+            path,
+            password,
+        }
+    }
+
+    fn args<'a>(&'a self, cmd: &'a str) -> Vec<&'a str> {
+        vec![
+            "backup",
+            cmd,
+            "--repo",
+            p(&self.path),
+            "--password-file",
+            p(&self.password),
+        ]
+    }
+
+    fn run(&self, cmd: &str, more: &[&str]) -> std::process::Output {
+        let mut args = self.args(cmd);
+        args.extend_from_slice(more);
+        run(&args)
+    }
+}
+
+/// Every row of the store's journal and residents, in order: two stores hold the same records
+/// when these are equal.
+fn records(store: &Path) -> Vec<String> {
+    let conn =
+        rusqlite::Connection::open_with_flags(store, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
+    let mut out = Vec::new();
+    for sql in [
+        "SELECT * FROM journal ORDER BY seq",
+        "SELECT * FROM residents ORDER BY resident_code",
+    ] {
+        let mut stmt = conn.prepare(sql).unwrap();
+        let n = stmt.column_count();
+        let rows = stmt
+            .query_map([], |r| {
+                (0..n)
+                    .map(|i| {
+                        r.get::<_, rusqlite::types::Value>(i)
+                            .map(|v| format!("{v:?}"))
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+                    .map(|v| v.join("|"))
+            })
+            .unwrap();
+        for row in rows {
+            out.push(row.unwrap());
+        }
+    }
+    out
+}
+
+#[test]
+fn backup_then_restore_gives_the_same_records_and_a_node_that_serves() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = node_with_residents(dir.path(), "131016", 400, "1");
+    let repo = Repo::new();
+    ok(&repo.run("init", &["--data", p(&data)]));
+
+    let snap = json(&repo.run("run", &["--data", p(&data), "--json"]));
+    assert_eq!(snap["node"], "131016", "{snap}");
+    assert_eq!(snap["journal_head_seq"], 400, "{snap}");
+    assert!(
+        !data.join(juki_backup_staging()).exists(),
+        "staging copy left behind"
+    );
+
+    let list = json(&repo.run("list", &["--json"]));
+    let snaps = list["snapshots"].as_array().unwrap();
+    assert_eq!(snaps.len(), 1, "{list}");
+    assert_eq!(snaps[0]["id"], snap["id"]);
+
+    let target = dir.path().join("restored");
+    let restored = json(&repo.run("restore", &["latest", "--target", p(&target), "--json"]));
+    assert_eq!(restored["snapshot"]["id"], snap["id"]);
+    let before = records(&data.join("store.db"));
+    assert_eq!(before.len(), 800);
+    assert_eq!(records(&target.join("store.db")), before);
+    assert!(target.join("juki.toml").is_file());
+    assert!(juki_pki_private(&target.join("tls/node.key")));
+
+    // A restore never mixes with existing files.
+    assert_refused(
+        &repo.run("restore", &["latest", "--target", p(&target)]),
+        1,
+        "JK-BAK-0108",
+    );
+    // The restored directory is a node that starts.
+    let mut node = ServeProcess::start(&target);
+    assert!(node.terminate().success());
+}
+
+fn juki_backup_staging() -> &'static str {
+    ".backup-staging"
+}
+
+fn juki_pki_private(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o077 == 0
+}
+
+#[test]
+fn stock_restic_and_sqlite3_alone_restore_a_juki_backup() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = node_with_residents(dir.path(), "131016", 300, "2");
+    let repo = Repo::new();
+    ok(&repo.run("init", &[]));
+    ok(&repo.run("run", &["--data", p(&data)]));
+
+    // The manual restore of docs/backup.md, step by step.
+    let target = dir.path().join("by-restic");
+    let out = Command::new("restic")
+        .args(["-r", p(&repo.path), "--password-file", p(&repo.password)])
+        .args(["restore", "latest", "--target", p(&target)])
+        .output()
+        .expect("restic is installed (scripts/test installs it)");
+    ok(&out);
+    let store = target.join("juki-data/store.db");
+    let count = |db: &Path, sql: &str| {
+        let out = Command::new("sqlite3")
+            .args([p(db), sql])
+            .output()
+            .expect("sqlite3 is installed (scripts/test installs it)");
+        ok(&out).trim().to_string()
+    };
+    let sql = "SELECT count(*) FROM residents WHERE status = 'current'";
+    assert_eq!(count(&store, sql), "300");
+    assert_eq!(count(&store, sql), count(&data.join("store.db"), sql));
+    assert_eq!(records(&store), records(&data.join("store.db")));
+    assert_eq!(count(&store, "PRAGMA integrity_check"), "ok");
+}
+
+/// The pack files of a repository: `data/XX/ID`.
+fn packs(repo: &Path) -> Vec<PathBuf> {
+    let mut v = Vec::new();
+    for sub in std::fs::read_dir(repo.join("data")).unwrap() {
+        for f in std::fs::read_dir(sub.unwrap().path()).unwrap() {
+            v.push(f.unwrap().path());
+        }
+    }
+    v.sort();
+    v
+}
+
+#[test]
+fn verify_read_data_names_a_damaged_pack_and_an_unaffected_snapshot_still_restores() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = node_with_residents(dir.path(), "131016", 300, "3");
+    let repo = Repo::new();
+    ok(&repo.run("init", &[]));
+    let first = json(&repo.run("run", &["--data", p(&data), "--json"]));
+    let packs_first = packs(&repo.path);
+    let records_first = records(&data.join("store.db"));
+    load(&data, dir.path(), "131016", 300, "4");
+    ok(&repo.run("run", &["--data", p(&data)]));
+    ok(&repo.run("verify", &["--read-data"]));
+
+    // Damage the largest pack only the second snapshot uses, keeping its size.
+    let damaged = packs(&repo.path)
+        .into_iter()
+        .filter(|p| !packs_first.contains(p))
+        .max_by_key(|p| std::fs::metadata(p).unwrap().len())
+        .unwrap();
+    let mut bytes = std::fs::read(&damaged).unwrap();
+    let middle = bytes.len() / 2;
+    for b in &mut bytes[middle..middle + 16] {
+        *b ^= 0xff;
+    }
+    std::fs::write(&damaged, &bytes).unwrap();
+    let name = damaged.file_name().unwrap().to_str().unwrap();
+
+    let out = repo.run("verify", &["--read-data"]);
+    assert_refused(&out, 1, "JK-BAK-0106");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(name),
+        "the damaged pack {name} is not named: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let target = dir.path().join("restored");
+    let id = first["id"].as_str().unwrap();
+    ok(&repo.run("restore", &[id, "--target", p(&target)]));
+    assert_eq!(records(&target.join("store.db")), records_first);
+}
+
+#[test]
+fn a_repository_on_the_data_device_is_refused_unless_the_operator_knows() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("node");
+    init_municipal(&data, "131016");
+    let password = dir.path().join("password");
+    std::fs::write(&password, "pw\n").unwrap();
+    let beside = dir.path().join("repo");
+    let args = |cmd: &'static str, extra: &[&'static str]| {
+        let mut v: Vec<String> = ["backup", cmd, "--repo", p(&beside)]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        v.extend(["--password-file", p(&password), "--data", p(&data)].map(String::from));
+        v.extend(extra.iter().map(|s| s.to_string()));
+        juki().args(v).output().unwrap()
+    };
+    assert_refused(&args("init", &[]), 1, "JK-BAK-0101");
+    assert!(!beside.exists(), "nothing is created when refused");
+    let same = ["--i-know-this-is-the-same-storage"];
+    ok(&args("init", &same));
+    assert_refused(&args("run", &[]), 1, "JK-BAK-0101");
+    let out = args("run", &same);
+    ok(&out);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("JK-BAK-0101"));
+}
