@@ -145,9 +145,78 @@ fn backup_then_restore_gives_the_same_records_and_a_node_that_serves() {
         1,
         "JK-BAK-0108",
     );
-    // The restored directory is a node that starts.
+    // The restored directory is a node that starts, and a serving node is backed up as it
+    // runs (its store in WAL mode, its lock held).
     let mut node = ServeProcess::start(&target);
+    let again = json(&repo.run("run", &["--data", p(&target), "--json"]));
+    assert_eq!(again["journal_head_seq"], 400, "{again}");
     assert!(node.terminate().success());
+}
+
+#[test]
+fn prune_keeps_the_newest_and_the_repository_still_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = node_with_residents(dir.path(), "131016", 100, "5");
+    let repo = Repo::new();
+    ok(&repo.run("init", &[]));
+    ok(&repo.run("run", &["--data", p(&data)]));
+    load(&data, dir.path(), "131016", 100, "6");
+    let newest = json(&repo.run("run", &["--data", p(&data), "--json"]));
+    assert_refused(&repo.run("prune", &[]), 2, "JK-BAK-0113");
+    let pruned = json(&repo.run("prune", &["--keep-last", "1", "--json"]));
+    assert_eq!(
+        pruned["kept"],
+        serde_json::json!([newest["id"]]),
+        "{pruned}"
+    );
+    assert_eq!(pruned["forgotten"].as_array().unwrap().len(), 1, "{pruned}");
+    let list = json(&repo.run("list", &["--json"]));
+    assert_eq!(list["snapshots"].as_array().unwrap().len(), 1, "{list}");
+    ok(&repo.run("verify", &["--read-data"]));
+    let out = Command::new("restic")
+        .args([
+            "-r",
+            p(&repo.path),
+            "--password-file",
+            p(&repo.password),
+            "check",
+        ])
+        .output()
+        .unwrap();
+    ok(&out);
+}
+
+#[test]
+fn a_wrong_password_and_a_missing_repository_are_refused_with_their_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = Repo::new();
+    ok(&repo.run("init", &[]));
+    assert_refused(&repo.run("init", &[]), 1, "JK-BAK-0105");
+    let wrong = dir.path().join("wrong");
+    std::fs::write(&wrong, "not the password\n").unwrap();
+    let r = p(&repo.path);
+    let out = run(&["backup", "list", "--repo", r, "--password-file", p(&wrong)]);
+    assert_refused(&out, 1, "JK-BAK-0103");
+    let nowhere = dir.path().join("nowhere");
+    let out = run(&[
+        "backup",
+        "list",
+        "--repo",
+        p(&nowhere),
+        "--password-file",
+        p(&wrong),
+    ]);
+    assert_refused(&out, 1, "JK-BAK-0112");
+    let missing = dir.path().join("missing-password");
+    let out = run(&[
+        "backup",
+        "list",
+        "--repo",
+        r,
+        "--password-file",
+        p(&missing),
+    ]);
+    assert_refused(&out, 2, "JK-BAK-0104");
 }
 
 fn juki_backup_staging() -> &'static str {
