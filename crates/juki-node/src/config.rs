@@ -124,6 +124,36 @@ struct RawConfig {
     /// `[certificates]`: how printed certificates are made.
     #[serde(default)]
     certificates: CertificateSettings,
+    /// `[backup]`: the node's backup repository and schedule (docs/backup.md).
+    #[serde(default, skip_serializing_if = "BackupSettings::is_unset")]
+    backup: BackupSettings,
+}
+
+/// `[backup]` (docs/backup.md): where the node's backups go and how often it takes one itself.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BackupSettings {
+    /// A directory on other storage, or `rest:https://…`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repo: Option<String>,
+    /// The repository password's file: absolute, or relative to the data directory.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password_file: Option<PathBuf>,
+    /// Seconds between the backups the node takes while it runs; 0: none (a timer runs
+    /// `juki backup run` instead).
+    pub interval_seconds: u64,
+    /// The operator's acknowledgement that the repository is on the data's own device
+    /// (`--i-know-this-is-the-same-storage`); `status` warns while it is so.
+    pub same_storage: bool,
+}
+
+impl BackupSettings {
+    /// The longest interval accepted: 31 days.
+    pub const INTERVAL_SECONDS_MAX: u64 = 31 * 24 * 3600;
+
+    fn is_unset(&self) -> bool {
+        *self == BackupSettings::default()
+    }
 }
 
 /// `[certificates]` (docs/certificates.md).
@@ -203,6 +233,8 @@ pub struct NodeConfig {
     pub routes: std::collections::BTreeMap<LocalGovernmentCode, String>,
     /// `[certificates]`, the font's path made absolute.
     pub certificates: CertificateSettings,
+    /// `[backup]`, the password file's path made absolute.
+    pub backup: BackupSettings,
 }
 
 /// A configuration error with its catalogue entry.
@@ -218,6 +250,37 @@ fn cfg_err(def: &'static ErrorDef, detail: impl Into<String>) -> ConfigError {
         def,
         detail: detail.into(),
     }
+}
+
+/// `[backup]`: a schedule needs a repository and a password file; the interval is bounded.
+fn validate_backup(data_dir: &Path, b: BackupSettings) -> Result<BackupSettings, ConfigError> {
+    let BackupSettings {
+        repo,
+        password_file,
+        interval_seconds,
+        same_storage,
+    } = b;
+    if interval_seconds > BackupSettings::INTERVAL_SECONDS_MAX {
+        return Err(cfg_err(
+            &CFG_INVALID,
+            format!(
+                "backup.interval_seconds = {interval_seconds}: must be within 0..={}",
+                BackupSettings::INTERVAL_SECONDS_MAX
+            ),
+        ));
+    }
+    if interval_seconds > 0 && (repo.is_none() || password_file.is_none()) {
+        return Err(cfg_err(
+            &CFG_INVALID,
+            "backup.interval_seconds needs backup.repo and backup.password_file",
+        ));
+    }
+    Ok(BackupSettings {
+        repo,
+        password_file: password_file.map(|p| data_dir.join(p)),
+        interval_seconds,
+        same_storage,
+    })
 }
 
 /// Checks a role and code together; returns the code and the node's name.
@@ -279,10 +342,12 @@ impl NodeConfig {
             url,
             routes,
             certificates,
+            backup,
         } = raw;
         let certificates = CertificateSettings {
             font: data_dir.join(certificates.font),
         };
+        let backup = validate_backup(data_dir, backup)?;
         let hours = crate::hours::OperatingHours::from_settings(&hours)
             .map_err(|e| cfg_err(&CFG_INVALID, e))?;
         if ca.is_some() && role != Role::National {
@@ -421,6 +486,7 @@ impl NodeConfig {
             url,
             routes,
             certificates,
+            backup,
         })
     }
 
@@ -550,6 +616,7 @@ pub fn init(opts: &InitOptions) -> Result<NodeConfig> {
         url: None,
         routes: Default::default(),
         certificates: CertificateSettings::default(),
+        backup: BackupSettings::default(),
     };
     let mut raw = raw;
     let config = NodeConfig::validate(&opts.data_dir, raw.clone())?;

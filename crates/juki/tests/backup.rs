@@ -338,3 +338,84 @@ fn a_repository_on_the_data_device_is_refused_unless_the_operator_knows() {
     ok(&out);
     assert!(String::from_utf8_lossy(&out.stderr).contains("JK-BAK-0101"));
 }
+
+/// Appends a `[backup]` section to a node's juki.toml.
+fn configure_backup(data: &Path, repo: &Path, password: &Path, extra: &str) {
+    let mut text = std::fs::read_to_string(data.join("juki.toml")).unwrap();
+    text.push_str(&format!(
+        "\n[backup]\nrepo = {:?}\npassword_file = {:?}\n{extra}\n",
+        p(repo),
+        p(password)
+    ));
+    std::fs::write(data.join("juki.toml"), text).unwrap();
+}
+
+fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
+
+#[test]
+fn a_node_backs_itself_up_on_its_interval_and_reports_it_in_metrics() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = node_with_residents(dir.path(), "131016", 50, "7");
+    let repo = Repo::new();
+    ok(&repo.run("init", &[]));
+    configure_backup(&data, &repo.path, &repo.password, "interval_seconds = 1");
+    let mut node = ServeProcess::start(&data);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let snaps = loop {
+        let list = json(&repo.run("list", &["--json"]));
+        let snaps = list["snapshots"].as_array().unwrap().clone();
+        if !snaps.is_empty() {
+            break snaps;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no backup within 60 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    assert_eq!(snaps[0]["journal_head_seq"], 50);
+    let metrics = block_on(node.anonymous().metrics()).unwrap();
+    assert!(
+        metrics.contains("juki_backup_failures_total 0"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("juki_backup_same_storage 0"), "{metrics}");
+    let status = block_on(node.client().status()).unwrap();
+    assert!(
+        !status.warnings.iter().any(|w| w.code == "JK-BAK-0101"),
+        "{:?}",
+        status.warnings
+    );
+    assert!(node.terminate().success());
+}
+
+#[test]
+fn status_and_metrics_warn_while_the_repository_is_on_the_data_device() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("node");
+    init_municipal(&data, "131016");
+    let password = dir.path().join("password");
+    std::fs::write(&password, "pw\n").unwrap();
+    configure_backup(
+        &data,
+        &dir.path().join("repo"),
+        &password,
+        "same_storage = true",
+    );
+    let mut node = ServeProcess::start(&data);
+    let status = block_on(node.client().status()).unwrap();
+    assert!(
+        status.warnings.iter().any(|w| w.code == "JK-BAK-0101"),
+        "{:?}",
+        status.warnings
+    );
+    let metrics = block_on(node.anonymous().metrics()).unwrap();
+    assert!(metrics.contains("juki_backup_same_storage 1"), "{metrics}");
+    assert!(node.terminate().success());
+}
