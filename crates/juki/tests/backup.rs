@@ -380,6 +380,9 @@ fn a_node_backs_itself_up_on_its_interval_and_reports_it_in_metrics() {
         std::thread::sleep(std::time::Duration::from_millis(200));
     };
     assert_eq!(snaps[0]["journal_head_seq"], 50);
+    // `backup run` of a configured node needs no repository flags (a timer's command line).
+    let snap = json(&run(&["backup", "run", "--data", p(&data), "--json"]));
+    assert_eq!(snap["node"], "131016", "{snap}");
     let metrics = block_on(node.anonymous().metrics()).unwrap();
     assert!(
         metrics.contains("juki_backup_failures_total 0"),

@@ -16,12 +16,13 @@ pub struct Args {
 #[derive(Debug, clap::Args)]
 struct Repo {
     /// The repository: a directory on other storage, or `rest:https://HOST/PATH` for a restic
-    /// REST server.
+    /// REST server. `backup run` takes the node's `[backup] repo` when this is not given.
     #[arg(long, value_name = "LOCATION", env = "JUKI_BACKUP_REPO")]
-    repo: String,
-    /// A file whose first line is the repository password (restic's --password-file).
+    repo: Option<String>,
+    /// A file whose first line is the repository password (restic's --password-file);
+    /// `backup run` takes the node's `[backup] password_file` when this is not given.
     #[arg(long, value_name = "FILE", env = "JUKI_BACKUP_PASSWORD_FILE")]
-    password_file: PathBuf,
+    password_file: Option<PathBuf>,
     /// Print machine-readable JSON on stdout.
     #[arg(long)]
     json: bool,
@@ -29,7 +30,25 @@ struct Repo {
 
 impl Repo {
     fn spec(&self) -> Result<RepoSpec> {
-        RepoSpec::new(&self.repo, &self.password_file).map_err(refused)
+        let (Some(repo), Some(password_file)) = (&self.repo, &self.password_file) else {
+            return Err(exit(
+                exit::USAGE,
+                "--repo and --password-file are needed (or, for `backup run`, [backup] repo and password_file in the node's juki.toml)",
+            ));
+        };
+        RepoSpec::new(repo, password_file).map_err(refused)
+    }
+
+    fn location(&self) -> &str {
+        self.repo.as_deref().unwrap_or("")
+    }
+
+    /// Fills what the command line left out from the node's `[backup]`; the node's
+    /// `same_storage = true` stands for the flag.
+    fn or_node(mut self, backup: &juki_node::config::BackupSettings) -> (Repo, bool) {
+        self.repo = self.repo.or_else(|| backup.repo.clone());
+        self.password_file = self.password_file.or_else(|| backup.password_file.clone());
+        (self, backup.same_storage)
     }
 }
 
@@ -111,13 +130,13 @@ pub fn run(a: Args) -> Result<u8> {
         } => {
             let spec = repo.spec()?;
             if let Some(data) = &data {
-                same_storage_check(data, &repo.repo, i_know_this_is_the_same_storage)?;
+                same_storage_check(data, repo.location(), i_know_this_is_the_same_storage)?;
             }
             juki_backup::init(&spec).map_err(refused)?;
             if repo.json {
                 print(&serde_json::json!({ "repository": repo.repo, "created": true }))?;
             } else {
-                println!("created repository {}", repo.repo);
+                println!("created repository {}", repo.location());
             }
         }
         Command::Run {
@@ -125,9 +144,15 @@ pub fn run(a: Args) -> Result<u8> {
             data,
             i_know_this_is_the_same_storage,
         } => {
+            let config = juki_node::config::NodeConfig::load(&data)
+                .map_err(|e| exit(exit::class_code(e.def.class), e.to_string()))?;
+            let (repo, node_allows) = repo.or_node(&config.backup);
             let spec = repo.spec()?;
-            same_storage_check(&data, &repo.repo, i_know_this_is_the_same_storage)?;
-            let code = node_code(&data)?;
+            let allow = i_know_this_is_the_same_storage || node_allows;
+            same_storage_check(&data, repo.location(), allow)?;
+            let code = config
+                .code
+                .map_or_else(|| "national".to_string(), |c| c.to_string());
             step(&format!(
                 "copying {} consistently, then writing the snapshot",
                 data.display()
@@ -261,15 +286,6 @@ fn same_storage_check(data: &Path, location: &str, allow: bool) -> Result<()> {
         );
     }
     Ok(())
-}
-
-/// The node's code as its snapshots are tagged: its local government code, or `national`.
-fn node_code(data: &Path) -> Result<String> {
-    let config = juki_node::config::NodeConfig::load(data)
-        .map_err(|e| exit(exit::class_code(e.def.class), e.to_string()))?;
-    Ok(config
-        .code
-        .map_or_else(|| "national".to_string(), |c| c.to_string()))
 }
 
 fn short(id: &str) -> &str {
