@@ -186,6 +186,8 @@ impl Snapshot {
 /// The staging copy is removed afterwards, whether the backup worked or not.
 pub fn run(spec: &RepoSpec, data_dir: &Path, node_code: &str) -> Result<Snapshot> {
     let repo = spec.open()?;
+    stage::check_data_dir(data_dir)?;
+    let _lock = stage::lock(data_dir)?;
     let staged = stage::stage(data_dir)?;
     let result = snapshot_staged(repo, &staged, node_code);
     let cleaned = stage::remove_staging(data_dir);

@@ -3,7 +3,7 @@
 //! one committed state), every other file copied as it stands.
 
 use crate::{BackupError, Result};
-use juki_domain::catalogue::{BAK_DATA_DIR, BAK_STAGING};
+use juki_domain::catalogue::{BAK_BUSY, BAK_DATA_DIR, BAK_STAGING};
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
 
@@ -12,12 +12,34 @@ pub const STORE_FILE: &str = "store.db";
 /// Where the staging copy is made, inside the data directory (same filesystem: room for a copy
 /// is checked by the write itself, and nothing leaves the node's storage unencrypted).
 pub const STAGING_DIR: &str = ".backup-staging";
+/// Held while a backup of the data directory runs: the node's schedule and an operator's
+/// `juki backup run` share one staging area.
+pub const LOCK_FILE: &str = ".backup.lock";
+
+/// Takes the data directory's backup lock, or refuses at once when another backup holds it.
+pub fn lock(data_dir: &Path) -> Result<std::fs::File> {
+    let path = data_dir.join(LOCK_FILE);
+    let file = std::fs::File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| staging_err(&path, e))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => {
+            Err(BackupError::new(&BAK_BUSY, data_dir.display().to_string()))
+        }
+        Err(std::fs::TryLockError::Error(e)) => Err(staging_err(&path, e)),
+    }
+}
 
 /// Names in a data directory that are never backed up: the process lock, SQLite's side files
 /// (the staged copy of each database is complete without them) and the staging area itself.
 fn skipped(name: &str) -> bool {
     name == "lock"
         || name == STAGING_DIR
+        || name == LOCK_FILE
         || name.ends_with("-wal")
         || name.ends_with("-shm")
         || name.ends_with("-journal")
@@ -36,12 +58,7 @@ pub struct Staged {
 
 /// Copies `data_dir` into `data_dir/.backup-staging` (emptied first).
 pub fn stage(data_dir: &Path) -> Result<Staged> {
-    if !data_dir.join(STORE_FILE).is_file() {
-        return Err(BackupError::new(
-            &BAK_DATA_DIR,
-            format!("{}: no {STORE_FILE}", data_dir.display()),
-        ));
-    }
+    check_data_dir(data_dir)?;
     let dir = data_dir.join(STAGING_DIR);
     remove_staging(data_dir)?;
     let mut staged = Staged {
@@ -53,6 +70,18 @@ pub fn stage(data_dir: &Path) -> Result<Staged> {
     copy_tree(data_dir, &dir, &mut staged)?;
     staged.journal_head_seq = journal_head_seq(&dir.join(STORE_FILE))?;
     Ok(staged)
+}
+
+/// Refuses a directory that holds no store.
+pub fn check_data_dir(data_dir: &Path) -> Result<()> {
+    if data_dir.join(STORE_FILE).is_file() {
+        Ok(())
+    } else {
+        Err(BackupError::new(
+            &BAK_DATA_DIR,
+            format!("{}: no {STORE_FILE}", data_dir.display()),
+        ))
+    }
 }
 
 /// Removes the staging area (after a backup, or one left by an interrupted backup).
@@ -141,4 +170,17 @@ pub fn journal_head_seq(store: &Path) -> Result<u64> {
         })
         .map_err(|e| staging_err(store, e))?;
     Ok(u64::try_from(seq).unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_second_backup_of_one_data_directory_is_refused_while_the_first_runs() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let first = super::lock(dir.path()).expect("first");
+        let e = super::lock(dir.path()).expect_err("second");
+        assert_eq!(e.def.code, "JK-BAK-0114");
+        drop(first);
+        assert!(super::lock(dir.path()).is_ok());
+    }
 }

@@ -42,6 +42,10 @@ pub(crate) async fn keep_backing_up(node: Arc<Node>, stop: Arc<tokio::sync::Noti
                     .set(i64::try_from(seq).unwrap_or(i64::MAX));
                 tracing::info!(snapshot = %snap.id, seq, "backup taken");
             }
+            Ok(Err(e)) if e.def == &juki_domain::catalogue::BAK_BUSY => {
+                // An operator's `juki backup run` is at work: this interval's backup is theirs.
+                tracing::info!(error = %e, "backup skipped");
+            }
             Ok(Err(e)) => {
                 node.metrics.backup_failures.inc();
                 tracing::error!(error = %e, "backup failed");

@@ -137,6 +137,7 @@ fn backup_then_restore_gives_the_same_records_and_a_node_that_serves() {
     assert_eq!(before.len(), 800);
     assert_eq!(records(&target.join("store.db")), before);
     assert!(target.join("juki.toml").is_file());
+    assert!(!target.join(".backup.lock").exists());
     assert!(juki_pki_private(&target.join("tls/node.key")));
 
     // A restore never mixes with existing files.
@@ -380,9 +381,6 @@ fn a_node_backs_itself_up_on_its_interval_and_reports_it_in_metrics() {
         std::thread::sleep(std::time::Duration::from_millis(200));
     };
     assert_eq!(snaps[0]["journal_head_seq"], 50);
-    // `backup run` of a configured node needs no repository flags (a timer's command line).
-    let snap = json(&run(&["backup", "run", "--data", p(&data), "--json"]));
-    assert_eq!(snap["node"], "131016", "{snap}");
     let metrics = block_on(node.anonymous().metrics()).unwrap();
     assert!(
         metrics.contains("juki_backup_failures_total 0"),
@@ -396,6 +394,9 @@ fn a_node_backs_itself_up_on_its_interval_and_reports_it_in_metrics() {
         status.warnings
     );
     assert!(node.terminate().success());
+    // `backup run` of a configured node needs no repository flags (a timer's command line).
+    let snap = json(&run(&["backup", "run", "--data", p(&data), "--json"]));
+    assert_eq!(snap["node"], "131016", "{snap}");
 }
 
 #[test]

@@ -106,6 +106,14 @@ pub static BAK_RETENTION: ErrorDef = ErrorDef {
     cause: "prune needs --keep-last N or --keep-within SPAN (a span such as 30d, 12h or 2w), and the span given could not be read.",
     remedy: "Give --keep-last, --keep-within or both, with a span like 30d.",
 };
+pub static BAK_BUSY: ErrorDef = ErrorDef {
+    code: "JK-BAK-0114",
+    class: Conflict,
+    message_ja: "このノードのバックアップは既に実行中です",
+    message_en: "A backup of this data directory is already running",
+    cause: "Another backup (the node's schedule or another `juki backup run`) holds DATA/.backup.lock; two would share one staging copy.",
+    remedy: "Wait for it to finish; `juki backup list` shows its snapshot when it has.",
+};
 
 pub(super) static DEFS: &[&ErrorDef] = &[
     &BAK_SAME_STORAGE,
@@ -121,4 +129,5 @@ pub(super) static DEFS: &[&ErrorDef] = &[
     &BAK_REPO,
     &BAK_NO_REPO,
     &BAK_RETENTION,
+    &BAK_BUSY,
 ];
