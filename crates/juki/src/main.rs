@@ -119,11 +119,12 @@ fn main() -> ExitCode {
     }
 }
 
-/// Logs go to stderr; `JUKI_LOG` sets the filter (default `info`), `JUKI_LOG_FORMAT=json`
-/// writes one JSON object per line.
+/// Logs go to stderr; `JUKI_LOG` sets the filter (default `info`, with the backup library's
+/// step-by-step chatter at `warn`), `JUKI_LOG_FORMAT=json` writes one JSON object per line.
 fn init_logging() {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("JUKI_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = EnvFilter::try_from_env("JUKI_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,rustic_core=warn,rustic_backend=warn"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -423,3 +423,163 @@ fn status_and_metrics_warn_while_the_repository_is_on_the_data_device() {
     assert!(metrics.contains("juki_backup_same_storage 1"), "{metrics}");
     assert!(node.terminate().success());
 }
+
+/// A restic REST server (the protocol of rest-server and `rclone serve restic`) over plain HTTP
+/// on a loopback port, storing files in `root`: enough of the protocol for a test, nothing more.
+mod rest_server {
+    use axum::body::Bytes;
+    use axum::extract::State;
+    use axum::http::{HeaderMap, Method, StatusCode, Uri};
+    use axum::response::{IntoResponse, Response};
+    use std::path::PathBuf;
+    use std::sync::Arc;
+
+    /// Starts the server on its own thread; returns its base URL (`http://127.0.0.1:PORT/`).
+    pub fn start(root: PathBuf) -> String {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                tx.send(listener.local_addr().unwrap()).unwrap();
+                let app = axum::Router::new()
+                    .fallback(handle)
+                    .with_state(Arc::new(root));
+                axum::serve(listener, app).await.unwrap();
+            });
+        });
+        let addr = rx.recv().unwrap();
+        format!("http://{addr}/")
+    }
+
+    async fn handle(
+        State(root): State<Arc<PathBuf>>,
+        method: Method,
+        uri: Uri,
+        headers: HeaderMap,
+        body: Bytes,
+    ) -> Response {
+        let path = uri.path().trim_start_matches('/');
+        if path.split('/').any(|part| part == "..") {
+            return StatusCode::BAD_REQUEST.into_response();
+        }
+        if path.is_empty() && method == Method::POST {
+            for t in ["data", "keys", "locks", "snapshots", "index"] {
+                std::fs::create_dir_all(root.join(t)).unwrap();
+            }
+            return StatusCode::OK.into_response();
+        }
+        let file = root.join(path);
+        if path.ends_with('/') {
+            let mut names = Vec::new();
+            if let Ok(dir) = std::fs::read_dir(&file) {
+                for e in dir.flatten() {
+                    let size = e.metadata().unwrap().len();
+                    names.push((e.file_name().into_string().unwrap(), size));
+                }
+            }
+            let v2 = headers
+                .get("accept")
+                .is_some_and(|a| a.as_bytes().ends_with(b"rest.v2"));
+            let body = if v2 {
+                serde_json::json!(
+                    names
+                        .iter()
+                        .map(|(n, s)| serde_json::json!({"name": n, "size": s}))
+                        .collect::<Vec<_>>()
+                )
+            } else {
+                serde_json::json!(names.iter().map(|(n, _)| n).collect::<Vec<_>>())
+            };
+            let ct = if v2 {
+                "application/vnd.x.restic.rest.v2"
+            } else {
+                "application/vnd.x.restic.rest.v1"
+            };
+            return ([("content-type", ct)], body.to_string()).into_response();
+        }
+        match method {
+            Method::POST => {
+                std::fs::write(&file, &body).unwrap();
+                StatusCode::OK.into_response()
+            }
+            Method::DELETE => {
+                let _ = std::fs::remove_file(&file);
+                StatusCode::OK.into_response()
+            }
+            Method::HEAD | Method::GET => {
+                let Ok(bytes) = std::fs::read(&file) else {
+                    return StatusCode::NOT_FOUND.into_response();
+                };
+                let len = bytes.len();
+                let range = headers
+                    .get("range")
+                    .and_then(|r| r.to_str().ok())
+                    .and_then(|r| r.strip_prefix("bytes="))
+                    .and_then(|r| r.split_once('-'))
+                    .map(|(a, b)| {
+                        let a: usize = a.parse().unwrap();
+                        let b = b.parse::<usize>().map_or(len - 1, |b| b.min(len - 1));
+                        (a, b)
+                    });
+                if method == Method::HEAD {
+                    return ([("content-length", len.to_string())], ()).into_response();
+                }
+                match range {
+                    Some((a, b)) => {
+                        (StatusCode::PARTIAL_CONTENT, bytes[a..=b].to_vec()).into_response()
+                    }
+                    None => bytes.into_response(),
+                }
+            }
+            _ => StatusCode::METHOD_NOT_ALLOWED.into_response(),
+        }
+    }
+}
+
+#[test]
+fn a_rest_server_holds_a_backup_that_juki_and_stock_restic_restore() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = node_with_residents(dir.path(), "131016", 100, "8");
+    let served = dir.path().join("served");
+    std::fs::create_dir(&served).unwrap();
+    let url = format!("rest:{}", rest_server::start(served));
+    let password = dir.path().join("password");
+    std::fs::write(&password, "pw\n").unwrap();
+    let juki_backup = |cmd: &str, extra: &[&str]| {
+        let mut args = vec![
+            "backup",
+            cmd,
+            "--repo",
+            &url,
+            "--password-file",
+            p(&password),
+        ];
+        args.extend_from_slice(extra);
+        run(&args)
+    };
+    // A remote repository is not on the data's device: no refusal, no flag.
+    ok(&juki_backup("init", &["--data", p(&data)]));
+    ok(&juki_backup("run", &["--data", p(&data)]));
+    ok(&juki_backup("verify", &["--read-data"]));
+    let target = dir.path().join("restored");
+    ok(&juki_backup("restore", &["latest", "--target", p(&target)]));
+    assert_eq!(
+        records(&target.join("store.db")),
+        records(&data.join("store.db"))
+    );
+    let by_restic = dir.path().join("by-restic");
+    let out = Command::new("restic")
+        .args(["-r", &url, "--password-file", p(&password)])
+        .args(["restore", "latest", "--target", p(&by_restic)])
+        .output()
+        .unwrap();
+    ok(&out);
+    assert_eq!(
+        records(&by_restic.join("juki-data/store.db")),
+        records(&data.join("store.db"))
+    );
+}
