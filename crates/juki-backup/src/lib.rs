@@ -62,6 +62,8 @@ pub struct RepoSpec {
     /// A directory path, or `rest:https://…` for a restic REST server.
     pub location: String,
     password: String,
+    /// Backend options: `cacert` for a REST server whose certificate a private CA issued.
+    options: std::collections::BTreeMap<String, String>,
 }
 
 impl std::fmt::Debug for RepoSpec {
@@ -96,12 +98,21 @@ impl RepoSpec {
         Ok(RepoSpec {
             location: location.to_string(),
             password: password.to_string(),
+            options: Default::default(),
         })
+    }
+
+    /// Trusts the CA certificate in `pem_file` for a REST server (restic's `--cacert`).
+    pub fn with_cacert(mut self, pem_file: &Path) -> RepoSpec {
+        self.options
+            .insert("cacert".into(), pem_file.display().to_string());
+        self
     }
 
     fn repository(&self) -> Result<Repository<()>> {
         let backends = BackendOptions::default()
             .repository(self.location.as_str())
+            .options(self.options.clone())
             .to_backends()
             .map_err(|e| BackupError::new(&BAK_REPO_UNREADABLE, e.to_string()))?;
         // No cache in the operator's home: the index is small, and a node's machine should not

@@ -72,7 +72,10 @@ fn backup_now(node: &Node) -> Result<juki_backup::Snapshot, juki_backup::BackupE
     };
     let dir = &node.config.data_dir;
     juki_backup::device::check_separate(dir, repo, settings.same_storage)?;
-    let spec = RepoSpec::new(repo, password_file)?;
+    let mut spec = RepoSpec::new(repo, password_file)?;
+    if let Some(pem) = &settings.cacert {
+        spec = spec.with_cacert(pem);
+    }
     let code = node
         .config
         .code

@@ -139,6 +139,10 @@ pub struct BackupSettings {
     /// The repository password's file: absolute, or relative to the data directory.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub password_file: Option<PathBuf>,
+    /// The CA certificate (PEM) of a REST server's certificate, when not a public one:
+    /// absolute, or relative to the data directory.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cacert: Option<PathBuf>,
     /// Seconds between the backups the node takes while it runs; 0: none (a timer runs
     /// `juki backup run` instead).
     pub interval_seconds: u64,
@@ -257,6 +261,7 @@ fn validate_backup(data_dir: &Path, b: BackupSettings) -> Result<BackupSettings,
     let BackupSettings {
         repo,
         password_file,
+        cacert,
         interval_seconds,
         same_storage,
     } = b;
@@ -278,6 +283,7 @@ fn validate_backup(data_dir: &Path, b: BackupSettings) -> Result<BackupSettings,
     Ok(BackupSettings {
         repo,
         password_file: password_file.map(|p| data_dir.join(p)),
+        cacert: cacert.map(|p| data_dir.join(p)),
         interval_seconds,
         same_storage,
     })

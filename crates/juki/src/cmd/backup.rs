@@ -23,6 +23,10 @@ struct Repo {
     /// `backup run` takes the node's `[backup] password_file` when this is not given.
     #[arg(long, value_name = "FILE", env = "JUKI_BACKUP_PASSWORD_FILE")]
     password_file: Option<PathBuf>,
+    /// The CA certificate (PEM) a REST server's certificate was issued by, when not a public
+    /// one (restic's --cacert); `backup run` takes the node's `[backup] cacert`.
+    #[arg(long, value_name = "FILE", env = "JUKI_BACKUP_CACERT")]
+    cacert: Option<PathBuf>,
     /// Print machine-readable JSON on stdout.
     #[arg(long)]
     json: bool,
@@ -36,7 +40,11 @@ impl Repo {
                 "--repo and --password-file are needed (or, for `backup run`, [backup] repo and password_file in the node's juki.toml)",
             ));
         };
-        RepoSpec::new(repo, password_file).map_err(refused)
+        let spec = RepoSpec::new(repo, password_file).map_err(refused)?;
+        Ok(match &self.cacert {
+            Some(pem) => spec.with_cacert(pem),
+            None => spec,
+        })
     }
 
     fn location(&self) -> &str {
@@ -48,6 +56,7 @@ impl Repo {
     fn or_node(mut self, backup: &juki_node::config::BackupSettings) -> (Repo, bool) {
         self.repo = self.repo.or_else(|| backup.repo.clone());
         self.password_file = self.password_file.or_else(|| backup.password_file.clone());
+        self.cacert = self.cacert.or_else(|| backup.cacert.clone());
         (self, backup.same_storage)
     }
 }
