@@ -25,6 +25,8 @@ pub(crate) async fn keep_backing_up(node: Arc<Node>, stop: Arc<tokio::sync::Noti
         return;
     }
     let every = Duration::from_secs(node.config.backup.interval_seconds);
+    // The last success, or the start: a node that never managed one is overdue as well.
+    let mut last_success = tokio::time::Instant::now();
     loop {
         tokio::select! {
             () = tokio::time::sleep(every) => {}
@@ -34,6 +36,7 @@ pub(crate) async fn keep_backing_up(node: Arc<Node>, stop: Arc<tokio::sync::Noti
         let done = tokio::task::spawn_blocking(move || backup_now(&n)).await;
         match done {
             Ok(Ok(snap)) => {
+                last_success = tokio::time::Instant::now();
                 let now_s = node.clock.now_ms() / 1000;
                 node.metrics.backup_last_success_seconds.set(now_s);
                 let seq = snap.journal_head_seq.unwrap_or(0);
@@ -58,7 +61,14 @@ pub(crate) async fn keep_backing_up(node: Arc<Node>, stop: Arc<tokio::sync::Noti
         node.metrics
             .backup_same_storage
             .set(i64::from(same_storage(&node)));
+        let overdue = last_success.elapsed() > every * 2;
+        node.metrics.backup_overdue.set(i64::from(overdue));
     }
+}
+
+/// True while the node's scheduled backups are overdue (`status` warns JK-BAK-0115).
+pub fn overdue(node: &Node) -> bool {
+    node.metrics.backup_overdue.get() == 1
 }
 
 fn backup_now(node: &Node) -> Result<juki_backup::Snapshot, juki_backup::BackupError> {

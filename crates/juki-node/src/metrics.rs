@@ -61,6 +61,8 @@ pub struct Metrics {
     pub backup_last_seq: Gauge,
     pub backup_failures: Counter,
     pub backup_same_storage: Gauge,
+    /// 1 while no scheduled backup has succeeded for more than two intervals.
+    pub backup_overdue: Gauge,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -100,6 +102,7 @@ impl Metrics {
             backup_last_seq: Gauge::default(),
             backup_failures: Counter::default(),
             backup_same_storage: Gauge::default(),
+            backup_overdue: Gauge::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -161,6 +164,11 @@ impl Metrics {
             "backup_same_storage",
             "1 while the backup repository is on the data directory's own device (docs/backup.md)",
             m.backup_same_storage.clone(),
+        );
+        registry.register(
+            "backup_overdue",
+            "1 while no scheduled backup has succeeded for more than two intervals (JK-BAK-0115)",
+            m.backup_overdue.clone(),
         );
         registry.register(
             "http_requests_shed",

@@ -351,6 +351,14 @@ fn configure_backup(data: &Path, repo: &Path, password: &Path, extra: &str) {
     std::fs::write(data.join("juki.toml"), text).unwrap();
 }
 
+/// The value of one metric in a Prometheus text exposition (not its HELP line).
+fn metric<'a>(metrics: &'a str, name: &str) -> Option<&'a str> {
+    metrics
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+}
+
 fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -383,10 +391,13 @@ fn a_node_backs_itself_up_on_its_interval_and_reports_it_in_metrics() {
     assert_eq!(snaps[0]["journal_head_seq"], 50);
     let metrics = block_on(node.anonymous().metrics()).unwrap();
     assert!(
-        metrics.contains("juki_backup_failures_total 0"),
+        metric(&metrics, "juki_backup_failures_total") == Some("0"),
         "{metrics}"
     );
-    assert!(metrics.contains("juki_backup_same_storage 0"), "{metrics}");
+    assert!(
+        metric(&metrics, "juki_backup_same_storage") == Some("0"),
+        "{metrics}"
+    );
     let status = block_on(node.client().status()).unwrap();
     assert!(
         !status.warnings.iter().any(|w| w.code == "JK-BAK-0101"),
@@ -420,7 +431,10 @@ fn status_and_metrics_warn_while_the_repository_is_on_the_data_device() {
         status.warnings
     );
     let metrics = block_on(node.anonymous().metrics()).unwrap();
-    assert!(metrics.contains("juki_backup_same_storage 1"), "{metrics}");
+    assert!(
+        metric(&metrics, "juki_backup_same_storage") == Some("1"),
+        "{metrics}"
+    );
     assert!(node.terminate().success());
 }
 
@@ -675,4 +689,38 @@ fn a_rest_server_over_https_with_a_private_ca_is_trusted_through_cacert() {
         .output()
         .unwrap();
     assert!(ok(&out).contains("node=131016"));
+}
+
+#[test]
+fn failing_scheduled_backups_are_counted_and_become_overdue_in_status_and_metrics() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = node_with_residents(dir.path(), "131016", 10, "10");
+    // A repository nobody created: every scheduled backup fails (JK-BAK-0112).
+    let repo = Repo::new();
+    configure_backup(&data, &repo.path, &repo.password, "interval_seconds = 1");
+    let mut node = ServeProcess::start(&data);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let metrics = loop {
+        let metrics = block_on(node.anonymous().metrics()).unwrap();
+        if metric(&metrics, "juki_backup_overdue") == Some("1") {
+            break metrics;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not overdue within 60 s: {metrics}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    assert!(
+        metric(&metrics, "juki_backup_failures_total").and_then(|v| v.parse::<u64>().ok())
+            > Some(0),
+        "{metrics}"
+    );
+    let status = block_on(node.client().status()).unwrap();
+    assert!(
+        status.warnings.iter().any(|w| w.code == "JK-BAK-0115"),
+        "{:?}",
+        status.warnings
+    );
+    assert!(node.terminate().success());
 }

@@ -114,6 +114,14 @@ pub static BAK_BUSY: ErrorDef = ErrorDef {
     cause: "Another backup (the node's schedule or another `juki backup run`) holds DATA/.backup.lock; two would share one staging copy.",
     remedy: "Wait for it to finish; `juki backup list` shows its snapshot when it has.",
 };
+pub static BAK_OVERDUE: ErrorDef = ErrorDef {
+    code: "JK-BAK-0115",
+    class: Unavailable,
+    message_ja: "定期バックアップが滞っています",
+    message_en: "The node's scheduled backup is overdue",
+    cause: "No scheduled backup has succeeded for more than two intervals: they fail (the node log says why) or take too long.",
+    remedy: "Read the node log for the backup's error, fix the repository or its access, and run `juki backup run --data DIR` to catch up.",
+};
 
 pub(super) static DEFS: &[&ErrorDef] = &[
     &BAK_SAME_STORAGE,
@@ -130,4 +138,5 @@ pub(super) static DEFS: &[&ErrorDef] = &[
     &BAK_NO_REPO,
     &BAK_RETENTION,
     &BAK_BUSY,
+    &BAK_OVERDUE,
 ];
