@@ -135,6 +135,9 @@ struct RawConfig {
     /// The schema of that database the store is in (default `node_<code>`, `node_national`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     store_schema: Option<String>,
+    /// `[backup]`: the node's backup repository and schedule (docs/backup.md).
+    #[serde(default, skip_serializing_if = "BackupSettings::is_unset")]
+    backup: BackupSettings,
 }
 
 /// `[gateway]` (docs/gateway-formats.md): files submitted at a municipal node.
@@ -159,6 +162,37 @@ impl Default for GatewaySettings {
             closes_without_approval: 100,
             file_bytes_max: 2 << 30,
         }
+    }
+}
+
+/// `[backup]` (docs/backup.md): where the node's backups go and how often it takes one itself.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BackupSettings {
+    /// A directory on other storage, or `rest:https://…`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repo: Option<String>,
+    /// The repository password's file: absolute, or relative to the data directory.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password_file: Option<PathBuf>,
+    /// The CA certificate (PEM) of a REST server's certificate, when not a public one:
+    /// absolute, or relative to the data directory.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cacert: Option<PathBuf>,
+    /// Seconds between the backups the node takes while it runs; 0: none (a timer runs
+    /// `juki backup run` instead).
+    pub interval_seconds: u64,
+    /// The operator's acknowledgement that the repository is on the data's own device
+    /// (`--i-know-this-is-the-same-storage`); `status` warns while it is so.
+    pub same_storage: bool,
+}
+
+impl BackupSettings {
+    /// The longest interval accepted: 31 days.
+    pub const INTERVAL_SECONDS_MAX: u64 = 31 * 24 * 3600;
+
+    fn is_unset(&self) -> bool {
+        *self == BackupSettings::default()
     }
 }
 
@@ -292,6 +326,8 @@ pub struct NodeConfig {
     pub gateway: GatewaySettings,
     /// Where the store is.
     pub store: StoreSetting,
+    /// `[backup]`, the password file's path made absolute.
+    pub backup: BackupSettings,
 }
 
 /// A configuration error with its catalogue entry.
@@ -307,6 +343,39 @@ fn cfg_err(def: &'static ErrorDef, detail: impl Into<String>) -> ConfigError {
         def,
         detail: detail.into(),
     }
+}
+
+/// `[backup]`: a schedule needs a repository and a password file; the interval is bounded.
+fn validate_backup(data_dir: &Path, b: BackupSettings) -> Result<BackupSettings, ConfigError> {
+    let BackupSettings {
+        repo,
+        password_file,
+        cacert,
+        interval_seconds,
+        same_storage,
+    } = b;
+    if interval_seconds > BackupSettings::INTERVAL_SECONDS_MAX {
+        return Err(cfg_err(
+            &CFG_INVALID,
+            format!(
+                "backup.interval_seconds = {interval_seconds}: must be within 0..={}",
+                BackupSettings::INTERVAL_SECONDS_MAX
+            ),
+        ));
+    }
+    if interval_seconds > 0 && (repo.is_none() || password_file.is_none()) {
+        return Err(cfg_err(
+            &CFG_INVALID,
+            "backup.interval_seconds needs backup.repo and backup.password_file",
+        ));
+    }
+    Ok(BackupSettings {
+        repo,
+        password_file: password_file.map(|p| data_dir.join(p)),
+        cacert: cacert.map(|p| data_dir.join(p)),
+        interval_seconds,
+        same_storage,
+    })
 }
 
 /// Checks a role and code together; returns the code and the node's name.
@@ -371,6 +440,7 @@ impl NodeConfig {
             gateway,
             store,
             store_schema,
+            backup,
         } = raw;
         let certificates = CertificateSettings {
             font: data_dir.join(certificates.font),
@@ -379,6 +449,7 @@ impl NodeConfig {
             gaiji: gateway.gaiji.map(|g| data_dir.join(g)),
             ..gateway
         };
+        let backup = validate_backup(data_dir, backup)?;
         let hours = crate::hours::OperatingHours::from_settings(&hours)
             .map_err(|e| cfg_err(&CFG_INVALID, e))?;
         if ca.is_some() && role != Role::National {
@@ -520,6 +591,7 @@ impl NodeConfig {
             certificates,
             gateway,
             store,
+            backup,
         })
     }
 
@@ -670,6 +742,7 @@ pub fn init(opts: &InitOptions) -> Result<NodeConfig> {
         gateway: GatewaySettings::default(),
         store: None,
         store_schema: None,
+        backup: BackupSettings::default(),
     };
     let mut raw = raw;
     let config = NodeConfig::validate(&opts.data_dir, raw.clone())?;

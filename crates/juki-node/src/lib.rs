@@ -5,6 +5,7 @@
 pub mod access_index;
 pub mod approvals;
 pub mod audit;
+pub mod backup;
 pub mod caller;
 pub mod clock;
 pub mod config;

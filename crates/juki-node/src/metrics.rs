@@ -54,6 +54,15 @@ pub struct Metrics {
     pub audit_written: Gauge,
     /// Special move-ins whose procedure is not complete (their notice waits).
     pub moves_pending: Gauge,
+    /// The node's own backups (docs/backup.md): when the last succeeded (Unix seconds), the
+    /// journal sequence it holds, failures since start, and 1 while the repository is on the
+    /// data's own device.
+    pub backup_last_success_seconds: Gauge,
+    pub backup_last_seq: Gauge,
+    pub backup_failures: Counter,
+    pub backup_same_storage: Gauge,
+    /// 1 while no scheduled backup has succeeded for more than two intervals.
+    pub backup_overdue: Gauge,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -89,6 +98,11 @@ impl Metrics {
             audit_queue_depth: Gauge::default(),
             audit_written: Gauge::default(),
             moves_pending: Gauge::default(),
+            backup_last_success_seconds: Gauge::default(),
+            backup_last_seq: Gauge::default(),
+            backup_failures: Counter::default(),
+            backup_same_storage: Gauge::default(),
+            backup_overdue: Gauge::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -130,6 +144,31 @@ impl Metrics {
             "moves_pending",
             "Special move-ins not yet completed: their notice to the old municipality waits (docs/moves.md)",
             m.moves_pending.clone(),
+        );
+        registry.register(
+            "backup_last_success_timestamp_seconds",
+            "When the node's last scheduled backup succeeded, Unix seconds (0: none since start)",
+            m.backup_last_success_seconds.clone(),
+        );
+        registry.register(
+            "backup_last_seq",
+            "The journal sequence the node's last scheduled backup holds",
+            m.backup_last_seq.clone(),
+        );
+        registry.register(
+            "backup_failures",
+            "Scheduled backups that failed since the node started (an alert when it grows)",
+            m.backup_failures.clone(),
+        );
+        registry.register(
+            "backup_same_storage",
+            "1 while the backup repository is on the data directory's own device (docs/backup.md)",
+            m.backup_same_storage.clone(),
+        );
+        registry.register(
+            "backup_overdue",
+            "1 while no scheduled backup has succeeded for more than two intervals (JK-BAK-0115)",
+            m.backup_overdue.clone(),
         );
         registry.register(
             "http_requests_shed",

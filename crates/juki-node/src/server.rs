@@ -309,6 +309,12 @@ pub async fn serve(
             stop_links.clone(),
         )));
     }
+    if node.config.backup.repo.is_some() {
+        links.push(tokio::spawn(crate::backup::keep_backing_up(
+            node.clone(),
+            stop_links.clone(),
+        )));
+    }
     if node.audit.is_some() {
         links.push(tokio::spawn(crate::audit::keep_retention(
             node.clone(),

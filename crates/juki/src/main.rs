@@ -69,6 +69,8 @@ enum Command {
     Login(cmd::login::Args),
     /// Routed requests through the network: `route ping CODE` shows the path and round trip.
     Route(cmd::route::Args),
+    /// Backups into a restic-format repository on other storage (docs/backup.md).
+    Backup(cmd::backup::Args),
 }
 
 fn main() -> ExitCode {
@@ -109,6 +111,7 @@ fn main() -> ExitCode {
         Command::Operator(a) => cmd::operator::run(a),
         Command::Login(a) => cmd::login::run(a),
         Command::Route(a) => cmd::route::run(a),
+        Command::Backup(a) => cmd::backup::run(a),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -120,11 +123,12 @@ fn main() -> ExitCode {
     }
 }
 
-/// Logs go to stderr; `JUKI_LOG` sets the filter (default `info`), `JUKI_LOG_FORMAT=json`
-/// writes one JSON object per line.
+/// Logs go to stderr; `JUKI_LOG` sets the filter (default `info`, with the backup library's
+/// step-by-step chatter at `warn`), `JUKI_LOG_FORMAT=json` writes one JSON object per line.
 fn init_logging() {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("JUKI_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = EnvFilter::try_from_env("JUKI_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,rustic_core=warn,rustic_backend=warn"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -7,6 +7,7 @@
 mod approval;
 mod audit;
 mod auth;
+mod backup;
 mod code;
 mod date;
 mod gateway;
@@ -24,6 +25,7 @@ mod tls;
 pub use approval::*;
 pub use audit::*;
 pub use auth::*;
+pub use backup::*;
 pub use code::*;
 pub use date::*;
 pub use gateway::*;
@@ -116,6 +118,7 @@ pub fn all() -> Vec<&'static ErrorDef> {
         approval::DEFS,
         audit::DEFS,
         auth::DEFS,
+        backup::DEFS,
         code::DEFS,
         date::DEFS,
         gateway::DEFS,

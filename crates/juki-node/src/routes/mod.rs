@@ -567,6 +567,12 @@ async fn status(
     if node.config.hours.always_open {
         warnings.push(Warning::from(&juki_domain::catalogue::POLICY_ALWAYS_OPEN));
     }
+    if crate::backup::same_storage(&node) {
+        warnings.push(Warning::from(&juki_domain::catalogue::BAK_SAME_STORAGE));
+    }
+    if crate::backup::overdue(&node) {
+        warnings.push(Warning::from(&juki_domain::catalogue::BAK_OVERDUE));
+    }
     if node.moves.is_some() && crate::moves::on_book(&node, |b| b.pending_notices()).await? > 0 {
         warnings.push(Warning::from(
             &juki_domain::catalogue::SVC_MOVE_NOTICE_PENDING,

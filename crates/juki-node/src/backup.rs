@@ -1,0 +1,94 @@
+//! The node's own backups (docs/backup.md): every `[backup] interval_seconds` it backs its data
+//! directory up into the configured repository while it serves, and reports how that went in
+//! metrics; `status` warns while the repository is on the data's own device.
+
+use crate::server::Node;
+use juki_backup::RepoSpec;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// True while the configured repository is on the data directory's device (an unreadable
+/// location counts as not known to be the same; the backup itself then fails and says why).
+pub fn same_storage(node: &Node) -> bool {
+    node.config.backup.repo.as_deref().is_some_and(|repo| {
+        juki_backup::device::same_device(&node.config.data_dir, repo).unwrap_or(false)
+    })
+}
+
+/// Sets the same-storage gauge, then, with an interval, takes a backup every interval until
+/// `stop`; a failure is logged and counted, and the next interval tries again.
+pub(crate) async fn keep_backing_up(node: Arc<Node>, stop: Arc<tokio::sync::Notify>) {
+    node.metrics
+        .backup_same_storage
+        .set(i64::from(same_storage(&node)));
+    if node.config.backup.interval_seconds == 0 {
+        return;
+    }
+    let every = Duration::from_secs(node.config.backup.interval_seconds);
+    // The last success, or the start: a node that never managed one is overdue as well.
+    let mut last_success = tokio::time::Instant::now();
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(every) => {}
+            () = stop.notified() => return,
+        }
+        let n = node.clone();
+        let done = tokio::task::spawn_blocking(move || backup_now(&n)).await;
+        match done {
+            Ok(Ok(snap)) => {
+                last_success = tokio::time::Instant::now();
+                let now_s = node.clock.now_ms() / 1000;
+                node.metrics.backup_last_success_seconds.set(now_s);
+                let seq = snap.journal_head_seq.unwrap_or(0);
+                node.metrics
+                    .backup_last_seq
+                    .set(i64::try_from(seq).unwrap_or(i64::MAX));
+                tracing::info!(snapshot = %snap.id, seq, "backup taken");
+            }
+            Ok(Err(e)) if e.def == &juki_domain::catalogue::BAK_BUSY => {
+                // An operator's `juki backup run` is at work: this interval's backup is theirs.
+                tracing::info!(error = %e, "backup skipped");
+            }
+            Ok(Err(e)) => {
+                node.metrics.backup_failures.inc();
+                tracing::error!(error = %e, "backup failed");
+            }
+            Err(e) => {
+                node.metrics.backup_failures.inc();
+                tracing::error!(error = %e, "backup task failed");
+            }
+        }
+        node.metrics
+            .backup_same_storage
+            .set(i64::from(same_storage(&node)));
+        let overdue = last_success.elapsed() > every * 2;
+        node.metrics.backup_overdue.set(i64::from(overdue));
+    }
+}
+
+/// True while the node's scheduled backups are overdue (`status` warns JK-BAK-0115).
+pub fn overdue(node: &Node) -> bool {
+    node.metrics.backup_overdue.get() == 1
+}
+
+fn backup_now(node: &Node) -> Result<juki_backup::Snapshot, juki_backup::BackupError> {
+    let settings = &node.config.backup;
+    let (Some(repo), Some(password_file)) = (&settings.repo, &settings.password_file) else {
+        // Validation makes a schedule need both; nothing to do without them.
+        return Err(juki_backup::BackupError::new(
+            &juki_domain::catalogue::BAK_NO_REPO,
+            "[backup] has no repo or password_file",
+        ));
+    };
+    let dir = &node.config.data_dir;
+    juki_backup::device::check_separate(dir, repo, settings.same_storage)?;
+    let mut spec = RepoSpec::new(repo, password_file)?;
+    if let Some(pem) = &settings.cacert {
+        spec = spec.with_cacert(pem);
+    }
+    let code = node
+        .config
+        .code
+        .map_or_else(|| "national".to_string(), |c| c.to_string());
+    juki_backup::run(&spec, dir, &code)
+}
