@@ -35,10 +35,12 @@ pub fn lock(data_dir: &Path) -> Result<std::fs::File> {
 }
 
 /// Names in a data directory that are never backed up: the process lock, SQLite's side files
-/// (the staged copy of each database is complete without them) and the staging area itself.
+/// (the staged copy of each database is complete without them), the staging area itself and
+/// a restore drill's scratch copy.
 fn skipped(name: &str) -> bool {
     name == "lock"
         || name == STAGING_DIR
+        || name.starts_with(crate::DRILL_PREFIX)
         || name == LOCK_FILE
         || name.ends_with("-wal")
         || name.ends_with("-shm")

@@ -63,6 +63,12 @@ pub struct Metrics {
     pub backup_same_storage: Gauge,
     /// 1 while no scheduled backup has succeeded for more than two intervals.
     pub backup_overdue: Gauge,
+    /// Restore drills (docs/backup.md): when the last succeeded (Unix seconds), failures since
+    /// start, 1 while the last one failed, 1 while none has succeeded for two drill intervals.
+    pub backup_drill_last_success_seconds: Gauge,
+    pub backup_drill_failures: Counter,
+    pub backup_drill_failed: Gauge,
+    pub backup_drill_overdue: Gauge,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -103,6 +109,10 @@ impl Metrics {
             backup_failures: Counter::default(),
             backup_same_storage: Gauge::default(),
             backup_overdue: Gauge::default(),
+            backup_drill_last_success_seconds: Gauge::default(),
+            backup_drill_failures: Counter::default(),
+            backup_drill_failed: Gauge::default(),
+            backup_drill_overdue: Gauge::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -169,6 +179,26 @@ impl Metrics {
             "backup_overdue",
             "1 while no scheduled backup has succeeded for more than two intervals (JK-BAK-0115)",
             m.backup_overdue.clone(),
+        );
+        registry.register(
+            "backup_drill_last_success_seconds",
+            "When the node's last restore drill succeeded, Unix seconds (0: none since start)",
+            m.backup_drill_last_success_seconds.clone(),
+        );
+        registry.register(
+            "backup_drill_failures",
+            "Restore drills that failed since the node started (an alert when it grows)",
+            m.backup_drill_failures.clone(),
+        );
+        registry.register(
+            "backup_drill_failed",
+            "1 while the node's last restore drill failed (JK-BAK-0120)",
+            m.backup_drill_failed.clone(),
+        );
+        registry.register(
+            "backup_drill_overdue",
+            "1 while no restore drill has succeeded for more than two drill intervals (JK-BAK-0121)",
+            m.backup_drill_overdue.clone(),
         );
         registry.register(
             "http_requests_shed",
