@@ -320,21 +320,31 @@ mod tests {
         let snaps = chain();
         let p = plan(&snaps, line(), None, Point::Latest).unwrap();
         assert_eq!(ids(&p), ("f2".into(), vec!["j3".into()], Some(30)));
-        assert_eq!(head(&snaps, line()).map(|(f, h)| (f.id.as_str(), h)), Some(("f2", 30)));
+        assert_eq!(
+            head(&snaps, line()).map(|(f, h)| (f.id.as_str(), h)),
+            Some(("f2", 30))
+        );
     }
 
     #[test]
     fn a_sequence_inside_a_segment_takes_the_full_snapshot_before_it() {
         let snaps = chain();
         let p = plan(&snaps, line(), None, Point::Seq(18)).unwrap();
-        assert_eq!(ids(&p), ("f1".into(), vec!["j1".into(), "j2".into()], Some(18)));
+        assert_eq!(
+            ids(&p),
+            ("f1".into(), vec!["j1".into(), "j2".into()], Some(18))
+        );
         let p = plan(&snaps, line(), None, Point::Seq(10)).unwrap();
         assert_eq!(ids(&p), ("f1".into(), vec![], Some(10)));
         let base = snaps[0].clone();
         let p = plan(&snaps, line(), Some(&base), Point::Seq(25)).unwrap();
         assert_eq!(
             ids(&p),
-            ("f1".into(), vec!["j1".into(), "j2".into(), "j3".into()], Some(25))
+            (
+                "f1".into(),
+                vec!["j1".into(), "j2".into(), "j3".into()],
+                Some(25)
+            )
         );
     }
 
@@ -366,7 +376,14 @@ mod tests {
     fn a_time_takes_the_full_snapshot_taken_before_it_and_its_whole_chain() {
         let snaps = chain();
         let p = plan(&snaps, line(), None, Point::TimeMs(3_500)).unwrap();
-        assert_eq!(ids(&p), ("f1".into(), vec!["j1".into(), "j2".into(), "j3".into()], None));
+        assert_eq!(
+            ids(&p),
+            (
+                "f1".into(),
+                vec!["j1".into(), "j2".into(), "j3".into()],
+                None
+            )
+        );
     }
 
     #[test]

@@ -2,9 +2,9 @@
 //! applied to a restored store (up to a sequence), the sequence a time maps to, a new epoch,
 //! and the digest a restore drill compares.
 
+use crate::shim::{CodesAfterRestore, SegmentSummary, Shim as _};
 use crate::{BackupError, Result};
 use juki_domain::catalogue::BAK_SEGMENT;
-use crate::shim::{CodesAfterRestore, SegmentSummary, Shim as _};
 use juki_store::{JOURNAL_LIMIT_MAX, JournalEntry, SqliteOptions, SqliteStore, Store};
 use std::path::{Path, PathBuf};
 
@@ -97,11 +97,9 @@ pub fn last_at_or_before(sql: &str, t_ms: i64) -> Result<Option<u64>> {
 
 /// The same for the journal a store holds.
 pub fn store_last_at_or_before(store_db: &Path, t_ms: i64) -> Result<Option<u64>> {
-    let conn = rusqlite::Connection::open_with_flags(
-        store_db,
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-    )
-    .map_err(segment_err)?;
+    let conn =
+        rusqlite::Connection::open_with_flags(store_db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(segment_err)?;
     let seq: Option<i64> = conn
         .query_row(
             "SELECT max(seq) FROM journal WHERE recorded_at_ms <= ?1",

@@ -246,9 +246,15 @@ pub struct RunOptions {
 #[derive(Clone, Debug)]
 pub enum Ran {
     Full(Snapshot),
-    Journal { snapshot: Snapshot, entries: u64 },
+    Journal {
+        snapshot: Snapshot,
+        entries: u64,
+    },
     /// Nothing was recorded since the chain's end at `seq`: no snapshot was taken.
-    Nothing { seq: u64, epoch: u64 },
+    Nothing {
+        seq: u64,
+        epoch: u64,
+    },
 }
 
 impl Ran {
@@ -285,8 +291,8 @@ pub fn run(spec: &RepoSpec, data_dir: &Path, node_code: &str, opts: &RunOptions)
         node: Some(node_code),
         epoch: stats.epoch,
     };
-    let interval_ms = i64::try_from(opts.snapshot_interval_seconds.saturating_mul(1000))
-        .unwrap_or(i64::MAX);
+    let interval_ms =
+        i64::try_from(opts.snapshot_interval_seconds.saturating_mul(1000)).unwrap_or(i64::MAX);
     let journal_after = match chain::head(&snaps, line) {
         Some((full, reach))
             if !opts.full
@@ -499,13 +505,9 @@ fn restore_plan(
         .enumerate()
         .map(|(i, seg)| read_segment(repo, seg, &dir.join(i.to_string())))
         .collect::<Result<Vec<_>>>();
-    let removed = std::fs::remove_dir_all(&dir);
+    let removed = remove_dir(&dir);
     let texts = texts?;
-    if let Err(e) = removed
-        && e.kind() != std::io::ErrorKind::NotFound
-    {
-        return Err(stage_err(&dir, e));
-    }
+    removed?;
     let to_seq = match (plan.to_seq, time) {
         (Some(n), _) => n,
         (None, Some(t)) => {
@@ -579,9 +581,8 @@ fn restore_tree(repo: &Indexed, id: &str, root: &str, dest: &Path) -> Result<()>
         .node_from_snapshot_path(&format!("{id}:{root}"), |_| true)
         .map_err(repo_err)?;
     let ls = repo.ls(&node, &LsOptions::default()).map_err(repo_err)?;
-    std::fs::create_dir_all(dest).map_err(|e| {
-        BackupError::new(&BAK_TARGET_NOT_EMPTY, format!("{}: {e}", dest.display()))
-    })?;
+    std::fs::create_dir_all(dest)
+        .map_err(|e| BackupError::new(&BAK_TARGET_NOT_EMPTY, format!("{}: {e}", dest.display())))?;
     let dest_str = format!(
         "{}/",
         dest.to_str()
@@ -630,13 +631,14 @@ pub struct Drill {
     pub digest: String,
 }
 
-/// Where a drill restores to, inside the data directory (removed afterwards; never backed up).
-pub const DRILL_PREFIX: &str = ".drill-scratch-";
+/// Where a drill restores to, inside the data directory (emptied before and removed after;
+/// never backed up).
+pub const DRILL_DIR: &str = ".drill-scratch";
 
 /// A restore drill: the latest chain of this node in the live store's epoch is restored into
 /// a scratch directory inside the data directory, its store opened, and its journal's digest
 /// up to its head H compared with the live store's up to H (`JK-BAK-0119` when they differ).
-/// The scratch directory is removed, whatever the outcome.
+/// The scratch directory is removed, whatever the outcome; one drill runs at a time.
 pub fn drill(spec: &RepoSpec, data_dir: &Path, node_code: &str, live: &dyn Store) -> Result<Drill> {
     let stats = live.stats().map_err(journal::segment_err)?;
     let repo = spec.open()?;
@@ -647,19 +649,23 @@ pub fn drill(spec: &RepoSpec, data_dir: &Path, node_code: &str, live: &dyn Store
     };
     let plan = chain::plan(&snaps, line, None, Point::Latest)?;
     let repo = repo.to_indexed().map_err(repo_err)?;
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    let scratch = data_dir.join(format!("{DRILL_PREFIX}{}-{nanos}", std::process::id()));
+    let _lock = stage::lock_named(data_dir, stage::DRILL_LOCK_FILE)?;
+    let scratch = data_dir.join(DRILL_DIR);
+    remove_dir(&scratch)?;
     let result = drill_into(&repo, &plan, &scratch, live);
-    let removed = std::fs::remove_dir_all(&scratch);
+    let removed = remove_dir(&scratch);
     let drill = result?;
-    if let Err(e) = removed
-        && e.kind() != std::io::ErrorKind::NotFound
-    {
-        return Err(stage_err(&scratch, e));
-    }
+    removed?;
     Ok(drill)
+}
+
+/// Removes a directory and what it holds; one that is not there is fine.
+fn remove_dir(dir: &Path) -> Result<()> {
+    match std::fs::remove_dir_all(dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(stage_err(dir, e)),
+    }
 }
 
 fn drill_into(
@@ -786,5 +792,189 @@ mod tests {
             super::finding_text(display, &debug),
             format!("error checking pack {id} : crypto. MAC check failed.")
         );
+    }
+
+    use super::*;
+    use juki_domain::ChangeKind;
+    use juki_store::conformance::{code, node, raw, valid};
+    use juki_store::{SqliteOptions, SqliteStore};
+
+    const T0: i64 = 1_775_000_000_000;
+
+    /// Applies changes `from..to` of a stream, one per sequence, change i recorded at T0 + i s.
+    fn apply(store: &SqliteStore, from: u64, to: u64) {
+        for i in from..to {
+            let c = valid(&raw(
+                ChangeKind::MoveIn,
+                &format!("R{i}"),
+                Some(code(1_000_000_000 + i)),
+            ));
+            let t = T0 + i64::try_from(i).unwrap() * 1000;
+            store.apply(node(), t, &[c]).unwrap();
+        }
+    }
+
+    /// Every row of the journal and the residents, in order.
+    fn records(store: &Path) -> Vec<String> {
+        let conn = rusqlite::Connection::open_with_flags(
+            store,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .unwrap();
+        let mut out = Vec::new();
+        for sql in [
+            "SELECT * FROM journal ORDER BY seq",
+            "SELECT * FROM residents ORDER BY resident_code",
+        ] {
+            let mut stmt = conn.prepare(sql).unwrap();
+            let n = stmt.column_count();
+            let rows = stmt
+                .query_map([], |r| {
+                    (0..n)
+                        .map(|i| {
+                            r.get::<_, rusqlite::types::Value>(i)
+                                .map(|v| format!("{v:?}"))
+                        })
+                        .collect::<Result<Vec<_>, _>>()
+                        .map(|v| v.join("|"))
+                })
+                .unwrap();
+            out.extend(rows.map(Result::unwrap));
+        }
+        out
+    }
+
+    /// The store of the same stream stopped at `n`: the original as it was at seq `n`.
+    fn twin_at(dir: &Path, n: u64) -> PathBuf {
+        let path = dir.join(format!("twin-{n}.db"));
+        let twin = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
+        apply(&twin, 0, n);
+        path
+    }
+
+    #[test]
+    fn journal_backups_restore_to_any_sequence_or_time_and_a_drill_compares_them() {
+        let tmp = tempfile::tempdir().unwrap();
+        let data = tmp.path().join("data");
+        std::fs::create_dir(&data).unwrap();
+        let live =
+            SqliteStore::open(&data.join(stage::STORE_FILE), SqliteOptions::default()).unwrap();
+        let password = tmp.path().join("password");
+        std::fs::write(&password, "pw\n").unwrap();
+        let repo = tmp.path().join("repo");
+        let spec = RepoSpec::new(repo.to_str().unwrap(), &password).unwrap();
+        init(&spec).unwrap();
+        let opts = RunOptions {
+            full: false,
+            snapshot_interval_seconds: 3600,
+            now_ms: jiff_now_ms(),
+        };
+
+        apply(&live, 0, 10);
+        let Ran::Full(full) = run(&spec, &data, "131148", &opts).unwrap() else {
+            panic!("the first backup is full")
+        };
+        assert_eq!((full.epoch, full.journal_head_seq), (1, Some(10)));
+        apply(&live, 10, 20);
+        let Ran::Journal {
+            snapshot: j1,
+            entries,
+        } = run(&spec, &data, "131148", &opts).unwrap()
+        else {
+            panic!("then the journal")
+        };
+        assert_eq!(
+            (j1.after, j1.journal_head_seq, entries),
+            (Some(10), Some(20), 10)
+        );
+        assert!(matches!(
+            run(&spec, &data, "131148", &opts).unwrap(),
+            Ran::Nothing { seq: 20, epoch: 1 }
+        ));
+        apply(&live, 20, 30);
+        let Ran::Journal { snapshot: j2, .. } = run(&spec, &data, "131148", &opts).unwrap() else {
+            panic!("the journal again")
+        };
+        assert_eq!((j2.after, j2.journal_head_seq), (Some(20), Some(30)));
+        assert!(!data.join(stage::STAGING_DIR).exists());
+
+        // A sequence inside the second segment: the original's records at that sequence.
+        let target = tmp.path().join("at-25");
+        let r = restore(&spec, "latest", Point::Seq(25), &target).unwrap();
+        assert_eq!((r.seq, r.segments.len()), (25, 2));
+        assert_eq!(r.recorded_at_ms, Some(T0 + 24_000));
+        assert!(!target.join(SEGMENTS_DIR).exists());
+        assert_eq!(
+            records(&target.join(stage::STORE_FILE)),
+            records(&twin_at(tmp.path(), 25))
+        );
+        // A time: the last entry recorded at or before it (change 14 is seq 15).
+        let target = tmp.path().join("at-time");
+        let r = restore(&spec, "latest", Point::TimeMs(T0 + 14_500), &target).unwrap();
+        assert_eq!(r.seq, 15);
+        assert_eq!(
+            records(&target.join(stage::STORE_FILE)),
+            records(&twin_at(tmp.path(), 15))
+        );
+        // The latest point is the whole chain; the full snapshot alone is its own point.
+        let target = tmp.path().join("latest");
+        assert_eq!(
+            restore(&spec, "latest", Point::Latest, &target)
+                .unwrap()
+                .seq,
+            30
+        );
+        assert_eq!(
+            records(&target.join(stage::STORE_FILE)),
+            records(&data.join(stage::STORE_FILE))
+        );
+        let target = tmp.path().join("full-only");
+        assert_eq!(
+            restore(&spec, &full.id, Point::Latest, &target)
+                .unwrap()
+                .seq,
+            10
+        );
+        let e = restore(&spec, "latest", Point::Seq(31), &tmp.path().join("past")).unwrap_err();
+        assert_eq!(e.def.code, "JK-BAK-0117");
+
+        // A drill: the latest chain against the live store, which has moved on meanwhile.
+        apply(&live, 30, 33);
+        let d = drill(&spec, &data, "131148", &live).unwrap();
+        assert_eq!((d.seq, d.segments.len()), (30, 2));
+        assert_eq!(d.digest, journal::hex(&journal::digest(&live, 30).unwrap()));
+        assert!(
+            std::fs::read_dir(&data)
+                .unwrap()
+                .all(|e| e.unwrap().file_name() != DRILL_DIR),
+            "the scratch copy is removed"
+        );
+        // Another store's journal differs from the backup's.
+        let other =
+            SqliteStore::open(&tmp.path().join("other.db"), SqliteOptions::default()).unwrap();
+        apply(&other, 1, 40);
+        let e = drill(&spec, &data, "131148", &other).unwrap_err();
+        assert_eq!(e.def.code, "JK-BAK-0119");
+
+        // A new epoch: the next backup is a full one of epoch 2.
+        let restored = tmp.path().join("latest");
+        assert_eq!(
+            begin_epoch(&restored, CodesAfterRestore::Abandon).unwrap(),
+            2
+        );
+        let Ran::Full(next) = run(&spec, &restored, "131148", &opts).unwrap() else {
+            panic!("a new epoch starts with a full snapshot")
+        };
+        assert_eq!((next.epoch, next.journal_head_seq), (2, Some(30)));
+    }
+
+    fn jiff_now_ms() -> i64 {
+        i64::try_from(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_millis(),
+        )
+        .unwrap()
     }
 }

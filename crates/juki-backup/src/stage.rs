@@ -16,9 +16,17 @@ pub const STAGING_DIR: &str = ".backup-staging";
 /// `juki backup run` share one staging area.
 pub const LOCK_FILE: &str = ".backup.lock";
 
+/// Held while a restore drill runs in the data directory: one scratch copy at a time.
+pub const DRILL_LOCK_FILE: &str = ".drill.lock";
+
 /// Takes the data directory's backup lock, or refuses at once when another backup holds it.
 pub fn lock(data_dir: &Path) -> Result<std::fs::File> {
-    let path = data_dir.join(LOCK_FILE);
+    lock_named(data_dir, LOCK_FILE)
+}
+
+/// Takes the lock file `name` in the data directory, or refuses at once (`JK-BAK-0114`).
+pub fn lock_named(data_dir: &Path, name: &str) -> Result<std::fs::File> {
+    let path = data_dir.join(name);
     let file = std::fs::File::options()
         .create(true)
         .truncate(false)
@@ -40,8 +48,9 @@ pub fn lock(data_dir: &Path) -> Result<std::fs::File> {
 fn skipped(name: &str) -> bool {
     name == "lock"
         || name == STAGING_DIR
-        || name.starts_with(crate::DRILL_PREFIX)
+        || name == crate::DRILL_DIR
         || name == LOCK_FILE
+        || name == DRILL_LOCK_FILE
         || name.ends_with("-wal")
         || name.ends_with("-shm")
         || name.ends_with("-journal")

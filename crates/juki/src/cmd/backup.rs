@@ -354,8 +354,8 @@ pub fn run(a: Args) -> Result<u8> {
                 (None, None) => Point::Latest,
             };
             step(&format!("restoring {snapshot} into {}", target.display()));
-            let r = juki_backup::restore(&repo.spec()?, &snapshot, point, &target)
-                .map_err(refused)?;
+            let r =
+                juki_backup::restore(&repo.spec()?, &snapshot, point, &target).map_err(refused)?;
             let epoch = if scratch {
                 None
             } else {
