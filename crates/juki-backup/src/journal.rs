@@ -85,21 +85,10 @@ pub fn last_at_or_before(sql: &str, t_ms: i64) -> Result<Option<u64>> {
     if !created {
         return Ok(None);
     }
-    let seq: Option<i64> = conn
-        .query_row(
-            "SELECT max(seq) FROM journal WHERE recorded_at_ms <= ?1",
-            [t_ms],
-            |r| r.get(0),
-        )
-        .map_err(segment_err)?;
-    Ok(seq.and_then(|s| u64::try_from(s).ok()))
+    max_seq_at_or_before(&conn, t_ms)
 }
 
-/// The same for the journal a store holds.
-pub fn store_last_at_or_before(store_db: &Path, t_ms: i64) -> Result<Option<u64>> {
-    let conn =
-        rusqlite::Connection::open_with_flags(store_db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .map_err(segment_err)?;
+fn max_seq_at_or_before(conn: &rusqlite::Connection, t_ms: i64) -> Result<Option<u64>> {
     let seq: Option<i64> = conn
         .query_row(
             "SELECT max(seq) FROM journal WHERE recorded_at_ms <= ?1",

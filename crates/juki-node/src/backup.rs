@@ -30,13 +30,8 @@ pub(crate) async fn keep_backing_up(node: Arc<Node>, stop: Arc<tokio::sync::Noti
     let every = Duration::from_secs(node.config.backup.interval_seconds);
     // The last success, or the start: a node that never managed one is overdue as well.
     let mut last_success = tokio::time::Instant::now();
-    loop {
-        tokio::select! {
-            () = tokio::time::sleep(every) => {}
-            () = stop.notified() => return,
-        }
-        let n = node.clone();
-        let done = tokio::task::spawn_blocking(move || backup_now(&n)).await;
+    while next_round(every, &stop).await {
+        let done = on_blocking_thread(&node, backup_now).await;
         match done {
             Ok(Ok(ran)) => {
                 last_success = tokio::time::Instant::now();
@@ -116,6 +111,32 @@ fn backup_now(node: &Node) -> Result<juki_backup::Ran, juki_backup::BackupError>
     )
 }
 
+/// Waits one interval; false when `stop` came first.
+async fn next_round(every: Duration, stop: &tokio::sync::Notify) -> bool {
+    tokio::select! {
+        () = tokio::time::sleep(every) => true,
+        () = stop.notified() => false,
+    }
+}
+
+/// Runs `job` on a blocking thread (a backup or a drill reads and writes files for a while).
+async fn on_blocking_thread<T: Send + 'static>(
+    node: &Arc<Node>,
+    job: fn(&Node) -> Result<T, juki_backup::BackupError>,
+) -> Result<Result<T, juki_backup::BackupError>, tokio::task::JoinError> {
+    let n = node.clone();
+    tokio::task::spawn_blocking(move || job(&n)).await
+}
+
+fn drill_now(node: &Node) -> Result<juki_backup::Drill, juki_backup::BackupError> {
+    juki_backup::drill(
+        &spec(node)?,
+        &node.config.data_dir,
+        &snapshot_node(node.config.code),
+        &*node.store,
+    )
+}
+
 /// Every `[backup] drill_interval_seconds`, a restore drill ([`juki_backup::drill`]) against
 /// the live store, until `stop`; the outcome goes to metrics (and `status`).
 pub(crate) async fn keep_drilling(node: Arc<Node>, stop: Arc<tokio::sync::Notify>) {
@@ -124,21 +145,8 @@ pub(crate) async fn keep_drilling(node: Arc<Node>, stop: Arc<tokio::sync::Notify
     }
     let every = Duration::from_secs(node.config.backup.drill_interval_seconds);
     let mut last_success = tokio::time::Instant::now();
-    loop {
-        tokio::select! {
-            () = tokio::time::sleep(every) => {}
-            () = stop.notified() => return,
-        }
-        let n = node.clone();
-        let done = tokio::task::spawn_blocking(move || {
-            juki_backup::drill(
-                &spec(&n)?,
-                &n.config.data_dir,
-                &snapshot_node(n.config.code),
-                &*n.store,
-            )
-        })
-        .await;
+    while next_round(every, &stop).await {
+        let done = on_blocking_thread(&node, drill_now).await;
         match done {
             Ok(Ok(d)) => {
                 last_success = tokio::time::Instant::now();
