@@ -2,10 +2,12 @@
 //! applied to a restored store (up to a sequence), the sequence a time maps to, a new epoch,
 //! and the digest a restore drill compares.
 
-use crate::shim::{CodesAfterRestore, SegmentSummary, Shim as _};
 use crate::{BackupError, Result};
 use juki_domain::catalogue::BAK_SEGMENT;
-use juki_store::{JOURNAL_LIMIT_MAX, JournalEntry, SqliteOptions, SqliteStore, Store};
+use juki_store::{
+    CodesAfterRestore, JOURNAL_LIMIT_MAX, JournalEntry, SegmentSummary, SqliteOptions, SqliteStore,
+    Store,
+};
 use std::path::{Path, PathBuf};
 
 pub(crate) fn segment_err(what: impl std::fmt::Display) -> BackupError {
@@ -54,7 +56,7 @@ pub fn export(
 /// Applies a segment to the restored store, the whole of it or its entries up to `upto`.
 pub fn apply(store: &SqliteStore, sql: &str, upto: Option<u64>) -> Result<SegmentSummary> {
     store.apply_segment(sql, upto).map_err(|e| {
-        let head = crate::shim::segment_summary(sql)
+        let head = juki_store::segment_summary(sql)
             .map(|s| format!("segment after seq {} to {}", s.after, s.to))
             .unwrap_or_else(|_| "segment".into());
         segment_err(format!("{head}: {e}"))

@@ -16,8 +16,7 @@ pub mod journal;
 pub mod stage;
 
 pub use chain::{Kind, Point};
-pub use shim::CodesAfterRestore;
-mod shim;
+pub use juki_store::CodesAfterRestore;
 
 use juki_domain::ErrorDef;
 use juki_domain::catalogue::{
@@ -799,9 +798,14 @@ mod tests {
     use juki_store::conformance::{code, node, raw, valid};
     use juki_store::{SqliteOptions, SqliteStore};
 
-    const T0: i64 = 1_775_000_000_000;
+    /// When change 0 of the test stream is recorded: an hour from now, so that every snapshot
+    /// of the test is taken before the times its entries carry.
+    fn t0() -> i64 {
+        static T0: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+        *T0.get_or_init(|| jiff_now_ms() + 3_600_000)
+    }
 
-    /// Applies changes `from..to` of a stream, one per sequence, change i recorded at T0 + i s.
+    /// Applies changes `from..to` of a stream, one per sequence, change i recorded at t0 + i s.
     fn apply(store: &SqliteStore, from: u64, to: u64) {
         for i in from..to {
             let c = valid(&raw(
@@ -809,7 +813,7 @@ mod tests {
                 &format!("R{i}"),
                 Some(code(1_000_000_000 + i)),
             ));
-            let t = T0 + i64::try_from(i).unwrap() * 1000;
+            let t = t0() + i64::try_from(i).unwrap() * 1000;
             store.apply(node(), t, &[c]).unwrap();
         }
     }
@@ -902,7 +906,7 @@ mod tests {
         let target = tmp.path().join("at-25");
         let r = restore(&spec, "latest", Point::Seq(25), &target).unwrap();
         assert_eq!((r.seq, r.segments.len()), (25, 2));
-        assert_eq!(r.recorded_at_ms, Some(T0 + 24_000));
+        assert_eq!(r.recorded_at_ms, Some(t0() + 24_000));
         assert!(!target.join(SEGMENTS_DIR).exists());
         assert_eq!(
             records(&target.join(stage::STORE_FILE)),
@@ -910,7 +914,7 @@ mod tests {
         );
         // A time: the last entry recorded at or before it (change 14 is seq 15).
         let target = tmp.path().join("at-time");
-        let r = restore(&spec, "latest", Point::TimeMs(T0 + 14_500), &target).unwrap();
+        let r = restore(&spec, "latest", Point::TimeMs(t0() + 14_500), &target).unwrap();
         assert_eq!(r.seq, 15);
         assert_eq!(
             records(&target.join(stage::STORE_FILE)),
