@@ -134,11 +134,13 @@ fn copy_tree(from: &Path, to: &Path, staged: &mut Staged) -> Result<()> {
                 vacuum_into(&src, &dst)?;
             } else {
                 std::fs::copy(&src, &dst).map_err(|e| staging_err(&src, e))?;
-                // Keys stay readable by their owner only, in the copy as in the original.
-                let perms = entry.metadata().map_err(|e| staging_err(&src, e))?;
-                std::fs::set_permissions(&dst, perms.permissions())
-                    .map_err(|e| staging_err(&dst, e))?;
             }
+            // Keys and databases of operator accounts stay readable by their owner only, in
+            // the copy (and so in a restore) as in the original: `VACUUM INTO` creates its file
+            // with the process's default mode.
+            let perms = entry.metadata().map_err(|e| staging_err(&src, e))?;
+            std::fs::set_permissions(&dst, perms.permissions())
+                .map_err(|e| staging_err(&dst, e))?;
             staged.files += 1;
             staged.bytes += std::fs::metadata(&dst).map(|m| m.len()).unwrap_or(0);
         }
