@@ -851,6 +851,29 @@ fn a_chain_restores_to_a_sequence_refuses_a_gap_by_name_and_passes_drills() {
     assert_eq!(count("SELECT count(*) FROM residents"), 50);
     drop(conn);
 
+    // A time: after every backup, the whole chain; before the first, nothing covers it.
+    let r = json(&repo.run(
+        "restore",
+        &[
+            "--target",
+            p(&dir.path().join("by-time")),
+            "--to-time",
+            "2100-01-01T00:00:00+09:00",
+            "--scratch",
+            "--json",
+        ],
+    ));
+    assert_eq!(r["seq"], 80, "{r}");
+    let too_early = dir.path().join("too-early");
+    let before = ["--target", p(&too_early), "--to-time"];
+    let out = repo.run(
+        "restore",
+        &[&before[..], &["2000-01-01T00:00:00Z"]].concat(),
+    );
+    assert_refused(&out, 1, "JK-BAK-0117");
+    let out = repo.run("restore", &[&before[..], &["yesterday"]].concat());
+    assert_eq!(out.status.code(), Some(2));
+
     // The first journal snapshot forgotten: past it the chain is refused, naming the gap.
     let out = Command::new("restic")
         .args(["-r", p(&repo.path), "--password-file", p(&repo.password)])
