@@ -13,6 +13,7 @@ mod link;
 mod moves;
 mod operators;
 mod record;
+mod restore;
 mod route;
 mod security;
 
@@ -27,6 +28,7 @@ pub use link::*;
 pub use moves::*;
 pub use operators::*;
 pub use record::*;
+pub use restore::*;
 pub use route::*;
 pub use security::*;
 

@@ -545,6 +545,46 @@ impl Client {
             .await
     }
 
+    /// One page of the entries municipality `recorded_by` recorded that this upper-tier node
+    /// holds, after position `after` of its journal (`GET /v1/export`).
+    pub async fn export(
+        &self,
+        recorded_by: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<juki_api::ExportPage, ClientError> {
+        let (after, limit) = (after.to_string(), limit.to_string());
+        let q = [
+            ("recorded_by", recorded_by),
+            ("after", after.as_str()),
+            ("limit", limit.as_str()),
+        ];
+        let resp = self
+            .send(reqwest::Method::GET, "/v1/export", |r| r.query(&q))
+            .await?;
+        Self::decode(resp).await
+    }
+
+    /// Asks this node (the parent of node `code`) for approval of a restore or rebuild of it.
+    pub async fn request_restore(
+        &self,
+        code: &str,
+        body: &juki_api::RestoreRequestBody,
+    ) -> Result<juki_api::OperationAnswer, ClientError> {
+        self.post_json(&format!("/v1/nodes/{}/restore", path_segment(code)), body)
+            .await
+    }
+
+    /// Uses the approved restore-node request `id` for the operation `body` names (once).
+    pub async fn use_approval(
+        &self,
+        id: &str,
+        body: &juki_api::UseApprovalBody,
+    ) -> Result<juki_api::Approval, ClientError> {
+        self.post_json(&format!("/v1/approvals/{}/use", path_segment(id)), body)
+            .await
+    }
+
     /// Rejects (or, as its requester, withdraws) request `id`.
     pub async fn reject(
         &self,

@@ -41,6 +41,7 @@ pub(crate) mod certificate;
 pub(crate) mod gateway;
 pub(crate) mod identity;
 pub(crate) mod moves;
+pub(crate) mod restore;
 mod route;
 mod security;
 
@@ -63,6 +64,7 @@ pub fn router(node: Arc<Node>) -> Router {
         .merge(approvals::routes())
         .merge(operators::routes())
         .merge(route::routes())
+        .merge(restore::routes())
         .route_layer(middleware::from_fn_with_state(node.clone(), admit));
     Router::new()
         .route("/healthz", get(healthz))

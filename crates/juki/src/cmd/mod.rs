@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod approval_gate;
 pub mod approve;
 pub mod audit;
 pub mod backup;

@@ -1,0 +1,283 @@
+//! Restore and rebuild of a municipal node, at its parent (docs/backup.md "Rebuild from the
+//! hierarchy", docs/approvals.md): the export of the entries a municipality recorded, as this
+//! upper tier holds them; the `restore-node` request a second person approves here; and the
+//! one use of that approval by `juki rebuild` or `juki backup restore` at the node.
+
+use super::approvals::{audited_refusal, blocking as with_approvals, detail, durable, wire};
+use super::{blocking, child_of, json_body};
+use crate::caller::Caller;
+use crate::error::ApiError;
+use crate::policy;
+use crate::server::{Node, Peer};
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use juki_api::{
+    Approval, EXPORT_LIMIT_MAX, ExportPage, OperationAnswer, RestoreRequestBody, UseApprovalBody,
+    WireEntry,
+};
+use juki_approvals::{NewRequest, Request, RequestId, TakeError, Target};
+use juki_audit::Action as AuditAction;
+use juki_domain::catalogue::{APPR_INVALID, APPR_NOT_USABLE, NODE_BAD_QUERY};
+use juki_domain::{LocalGovernmentCode, lgc};
+use juki_pki::{Jurisdiction, Role as PkiRole};
+use serde::Deserialize;
+use std::sync::Arc;
+
+type AppState = Arc<Node>;
+
+/// Journal entries one export request reads at most, whatever it finds: the scan for one
+/// municipality's entries in an upper tier's journal is bounded per page.
+const EXPORT_SCAN_MAX: usize = 20_000;
+/// Entries read from the store in one call while scanning.
+const SCAN_CHUNK: usize = 5_000;
+
+/// The operations a `restore-node` approval allows.
+pub const OPERATIONS: [&str; 2] = ["rebuild", "restore"];
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/export", get(export))
+        .route("/v1/nodes/{code}/restore", post(request_restore))
+        .route("/v1/approvals/{id}/use", post(use_approval))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExportQuery {
+    recorded_by: String,
+    #[serde(default)]
+    after: u64,
+    limit: Option<usize>,
+}
+
+fn bad_query(field: &str, reason: &str) -> ApiError {
+    ApiError::with(
+        &NODE_BAD_QUERY,
+        serde_json::json!({ "errors": [{ "field": field, "reason": reason }] }),
+    )
+}
+
+/// `GET /v1/export?recorded_by=LGC&after=N&limit=M`: served to the municipal node `LGC` itself
+/// (its node certificate, as on its link) and to the people the policy allows
+/// `export-records` on it. Each page is audited (who, which municipality, from where).
+async fn export(
+    State(node): State<AppState>,
+    caller: Caller,
+    peer: Option<axum::Extension<Peer>>,
+    Query(q): Query<ExportQuery>,
+) -> Result<axum::Json<ExportPage>, ApiError> {
+    let recorded_by = LocalGovernmentCode::parse(&q.recorded_by)
+        .map_err(|_| bad_query("recorded_by", "not a local government code"))?;
+    let limit = q.limit.unwrap_or(EXPORT_LIMIT_MAX);
+    if limit == 0 || limit > EXPORT_LIMIT_MAX {
+        return Err(bad_query("limit", "1 to 1000"));
+    }
+    let audit_as = AuditAction::Admin("export-records".into());
+    let is_node = matches!(
+        caller.identity.role,
+        PkiRole::Municipal | PkiRole::Prefecture | PkiRole::National
+    );
+    if is_node {
+        node.authorize_child(peer.map(|p| p.0), recorded_by)?;
+    } else {
+        node.authorize(
+            &caller,
+            policy::Action::ExportRecords,
+            Jurisdiction::Local(recorded_by),
+            audit_as.clone(),
+            &[],
+        )?;
+    }
+    let after = q.after;
+    let (entries, next, head) = blocking(&node, move |s| {
+        let head = s.stats()?.journal_head;
+        let mut entries = Vec::new();
+        let mut next = after;
+        let mut scanned = 0;
+        'scan: while next < head && scanned < EXPORT_SCAN_MAX {
+            let chunk = s.journal_after(next, SCAN_CHUNK.min(EXPORT_SCAN_MAX - scanned))?;
+            if chunk.is_empty() {
+                break;
+            }
+            for e in chunk {
+                scanned += 1;
+                next = e.seq;
+                if e.recorded_by == recorded_by {
+                    entries.push(WireEntry::from(&e.forwardable()));
+                    if entries.len() == limit {
+                        break 'scan;
+                    }
+                }
+            }
+        }
+        Ok((entries, next, head))
+    })
+    .await?;
+    let entry = node.audit_entry(&caller, audit_as).detail(detail(format!(
+        "export of entries recorded by {recorded_by} after {after}: {} entries up to {next}",
+        entries.len()
+    )));
+    node.audit(entry)?;
+    Ok(axum::Json(ExportPage {
+        protocol: juki_api::PROTOCOL_VERSION,
+        recorded_by: recorded_by.to_string(),
+        entries,
+        next,
+        head,
+        more: next < head,
+    }))
+}
+
+fn operation(op: &str) -> Result<&'static str, ApiError> {
+    OPERATIONS.into_iter().find(|o| *o == op).ok_or_else(|| {
+        ApiError::with(
+            &APPR_INVALID,
+            serde_json::json!({ "field": "operation", "reason": "rebuild or restore" }),
+        )
+    })
+}
+
+/// What restoring or rebuilding child node `code` affects, in one sentence.
+fn restore_effect(node: &Node, code: LocalGovernmentCode, op: &str) -> String {
+    let name = lgc::table().get(code).map_or("?", |g| g.name);
+    let here = &node.config.name;
+    match op {
+        "rebuild" => format!(
+            "rebuilds the node of {name} ({code}) from the entries it recorded that {here} holds and from its latest backup: its service stops until it restarts, local-only data and local files are as of the backup, changes that reached neither {here} nor the backup are lost; it starts a new epoch"
+        ),
+        _ => format!(
+            "restores the node of {name} ({code}) from its backup: its service stops until it restarts, changes after the backup that {here} does not hold are lost; it starts a new epoch"
+        ),
+    }
+}
+
+/// `POST /v1/nodes/{code}/restore` {operation, reason}: a request, always, for a second person
+/// to approve a restore or rebuild of child node `code`.
+async fn request_restore(
+    State(node): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+    body: Body,
+) -> Result<(StatusCode, axum::Json<OperationAnswer>), ApiError> {
+    let req: RestoreRequestBody = json_body(&node, body).await?;
+    juki_approvals::check_reason(req.reason.as_deref()).map_err(crate::approvals::refused)?;
+    let op = operation(&req.operation)?;
+    let code = child_of(&node, &code)?;
+    node.authorize(
+        &caller,
+        policy::Action::RestoreNode,
+        Jurisdiction::Local(code),
+        AuditAction::Approval,
+        &[],
+    )?;
+    let new = NewRequest::new(
+        policy::Action::RestoreNode.as_str(),
+        Target {
+            jurisdiction: code.to_string(),
+            object: Some(op.to_string()),
+        },
+        restore_effect(&node, code, op),
+        caller.identity.uri(),
+    )
+    .params(serde_json::json!({ "operation": op }))
+    .reason(req.reason);
+    super::approvals::create(node, caller, new).await
+}
+
+/// Carries out an approved `restore-node` request: nothing runs here (the node is restored or
+/// rebuilt where it stands); the request becomes usable once by that operation.
+pub(crate) fn grant(_node: &Node, r: &Request) -> Result<String, ApiError> {
+    let op = r.target.object.as_deref().unwrap_or("restore");
+    Ok(format!(
+        "granted: one {op} of node {} may run with --approval {}",
+        r.target.jurisdiction, r.id
+    ))
+}
+
+/// Whether `r` approves `op` of node `code`.
+fn fits(r: &Request, code: &str, op: &str) -> Result<(), String> {
+    if r.action != policy::Action::RestoreNode.as_str() {
+        return Err(format!(
+            "{} is a {} request, not restore-node",
+            r.id, r.action
+        ));
+    }
+    if r.target.jurisdiction != code {
+        return Err(format!(
+            "{} approves node {}, not {code}",
+            r.id, r.target.jurisdiction
+        ));
+    }
+    if r.target.object.as_deref() != Some(op) {
+        return Err(format!(
+            "{} approves a {}, not a {op}",
+            r.id,
+            r.target.object.as_deref().unwrap_or("?")
+        ));
+    }
+    Ok(())
+}
+
+/// `POST /v1/approvals/{id}/use` {node, operation}: the caller, whom the policy allows
+/// `restore-node` on the node, uses the executed request `id` for that operation — once.
+async fn use_approval(
+    State(node): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Body,
+) -> Result<axum::Json<Approval>, ApiError> {
+    let req: UseApprovalBody = json_body(&node, body).await?;
+    let op = operation(&req.operation)?;
+    let code = LocalGovernmentCode::parse(&req.node).map_err(|_| {
+        ApiError::with(
+            &APPR_INVALID,
+            serde_json::json!({ "field": "node", "reason": "not a local government code" }),
+        )
+    })?;
+    node.authorize(
+        &caller,
+        policy::Action::RestoreNode,
+        Jurisdiction::Local(code),
+        AuditAction::Approval,
+        &[],
+    )?;
+    let id: RequestId = id.parse().map_err(crate::approvals::refused)?;
+    let by = caller.identity.uri();
+    let now = node.clock.now_ms();
+    let what = format!("{op} of {code}");
+    let used = with_approvals(&node, move |_, a| {
+        let code = code.to_string();
+        a.store
+            .take(id, &by, now, &what, |r| fits(r, &code, op))
+            .map_err(|e| match e {
+                TakeError::Approval(e) => crate::approvals::refused(e),
+                TakeError::Unfit(why) => ApiError::with(
+                    &APPR_NOT_USABLE,
+                    serde_json::json!({ "id": id.to_string(), "reason": why }),
+                ),
+            })
+    })
+    .await
+    .map_err(|e| {
+        audited_refusal(
+            &node,
+            &caller,
+            AuditAction::Approval,
+            format!("use of {id} for {op} of {code}"),
+            e,
+        )
+    })?;
+    let entry = node
+        .audit_entry(&caller, AuditAction::Admin("restore-node".into()))
+        .detail(detail(format!(
+            "used {id} ({}): {op} of {code} begins",
+            used.effect
+        )));
+    node.audit(entry)?;
+    durable(&node).await?;
+    tracing::info!(%id, node = %code, operation = op, "restore-node approval used");
+    Ok(axum::Json(wire(&node, used)))
+}
