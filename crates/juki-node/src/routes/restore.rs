@@ -281,3 +281,275 @@ async fn use_approval(
     tracing::info!(%id, node = %code, operation = op, "restore-node approval used");
     Ok(axum::Json(wire(&node, used)))
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::super::router;
+    use super::*;
+    use crate::clock::{Clock, FixedClock};
+    use crate::config::{InitOptions, NodeConfig, Role, init};
+    use axum::http::Request as HttpRequest;
+    use juki_store::{JournalEntry, LinkFrom};
+    use serde_json::{Value, json};
+    use tower::ServiceExt;
+
+    /// 東京都's node (a standalone CA of its own), with its audit log and approvals.
+    fn tokyo(dir: &std::path::Path) -> Arc<Node> {
+        init(&InitOptions {
+            role: Role::Prefecture,
+            code: Some("130001".into()),
+            data_dir: dir.to_path_buf(),
+            listen: "127.0.0.1:0".into(),
+            parent: None,
+            ca_dir: None,
+        })
+        .unwrap();
+        let config = NodeConfig::load(dir).unwrap();
+        let store = Arc::new(config.open_store().unwrap());
+        let clock = Arc::new(FixedClock::new("2026-04-10T01:00:00Z".parse().unwrap()));
+        let (audit, index) = crate::audit::open(&config, clock.clone()).unwrap().unwrap();
+        let approvals = crate::approvals::open(&config, clock.now_ms()).unwrap();
+        Arc::new(
+            Node::new(config, store, clock)
+                .with_audit(audit, index)
+                .with_approvals(approvals),
+        )
+    }
+
+    fn who(role: PkiRole, jurisdiction: &str, name: &str) -> Peer {
+        let j = match jurisdiction {
+            "national" => Jurisdiction::National,
+            c => Jurisdiction::Local(LocalGovernmentCode::parse(c).unwrap()),
+        };
+        Peer(Some(juki_pki::Identity::new(role, j, name).unwrap()))
+    }
+
+    async fn call(
+        node: &Arc<Node>,
+        peer: Peer,
+        method: &str,
+        path: &str,
+        body: Value,
+    ) -> (u16, Value) {
+        let mut req = HttpRequest::builder()
+            .method(method)
+            .uri(path)
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        req.extensions_mut().insert(peer);
+        let resp = router(node.clone()).oneshot(req).await.unwrap();
+        let status = resp.status().as_u16();
+        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 22)
+            .await
+            .unwrap();
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+
+    /// An entry recorded by `by` (origin seq `seq`) as a child forwards it.
+    fn entry(by: &str, seq: u64) -> JournalEntry {
+        let w: WireEntry = serde_json::from_value(json!({
+            "seq": seq, "recorded_by": by, "origin_epoch": 1, "origin_seq": seq,
+            "record_id": format!("{by}-{seq}"), "change_kind": "転入",
+            "effective_date": "2026-04-01", "recorded_at_ms": 0,
+            "resident_code": juki_domain::ResidentCode::from_body(9_000_000_000 + seq + u64::from(by == "131202") * 100).to_string(),
+            "status": "current", "family_name": "佐々木", "given_name": "陽菜",
+            "family_name_kana": "ササキ", "given_name_kana": "ヒナ", "script": "ja",
+            "birth_date": "1998-07-14", "sex": "女", "local_government_code": by,
+            "address": "一丁目1番1号",
+        }))
+        .unwrap();
+        JournalEntry::try_from(w).unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_export_pages_one_municipalitys_entries_to_that_node_and_to_operators_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let node = tokyo(dir.path());
+        for (by, n) in [("131148", 3), ("131202", 2)] {
+            let link = LinkFrom {
+                node: by.into(),
+                epoch: 1,
+            };
+            let entries: Vec<_> = (1..=n).map(|s| entry(by, s)).collect();
+            assert_eq!(node.store.receive(&link, &entries).unwrap().applied, n);
+        }
+        let nakano = || who(PkiRole::Municipal, "131148", "municipal");
+        let mut got = Vec::new();
+        let mut after = 0;
+        for _ in 0..10 {
+            let path = format!("/v1/export?recorded_by=131148&after={after}&limit=2");
+            let (status, page) = call(&node, nakano(), "GET", &path, Value::Null).await;
+            assert_eq!(status, 200, "{page}");
+            for e in page["entries"].as_array().unwrap() {
+                assert_eq!(e["recorded_by"], "131148");
+                got.push(e["record_id"].as_str().unwrap().to_string());
+            }
+            after = page["next"].as_u64().unwrap();
+            if page["more"] == false {
+                break;
+            }
+        }
+        assert_eq!(got, ["131148-1", "131148-2", "131148-3"]);
+        // Another municipality's node may not read 中野区's entries; a clerk may not at all; a
+        // national operator may.
+        let path = "/v1/export?recorded_by=131148";
+        let (status, body) = call(
+            &node,
+            who(PkiRole::Municipal, "131202", "municipal"),
+            "GET",
+            path,
+            Value::Null,
+        )
+        .await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (403, Some("JK-NET-0102")),
+            "{body}"
+        );
+        let (status, _) = call(
+            &node,
+            who(PkiRole::Clerk, "131148", "clerk"),
+            "GET",
+            path,
+            Value::Null,
+        )
+        .await;
+        assert_eq!(status, 403);
+        let (status, page) = call(
+            &node,
+            who(PkiRole::Operator, "national", "operator"),
+            "GET",
+            path,
+            Value::Null,
+        )
+        .await;
+        assert_eq!(
+            (status, page["entries"].as_array().unwrap().len()),
+            (200, 3)
+        );
+        let (status, _) = call(
+            &node,
+            nakano(),
+            "GET",
+            "/v1/export?recorded_by=131148&limit=5000",
+            Value::Null,
+        )
+        .await;
+        assert_eq!(status, 422);
+    }
+
+    #[tokio::test]
+    async fn a_restore_node_approval_is_asked_approved_by_another_and_used_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let node = tokyo(dir.path());
+        let admin = || who(PkiRole::Admin, "130001", "admin");
+        let operator = || who(PkiRole::Operator, "national", "operator");
+        let body = json!({"operation": "rebuild", "reason": "disk lost"});
+        // Only a child of this node, and only a known operation.
+        let (status, refusal) = call(
+            &node,
+            admin(),
+            "POST",
+            "/v1/nodes/272108/restore",
+            body.clone(),
+        )
+        .await;
+        assert_eq!(
+            (status, refusal["code"].as_str()),
+            (409, Some("JK-NET-0106"))
+        );
+        let (status, _) = call(
+            &node,
+            admin(),
+            "POST",
+            "/v1/nodes/131148/restore",
+            json!({"operation": "drop"}),
+        )
+        .await;
+        assert_eq!(status, 422);
+        let (status, asked) = call(&node, admin(), "POST", "/v1/nodes/131148/restore", body).await;
+        assert_eq!(
+            (status, asked["state"].as_str()),
+            (202, Some("pending")),
+            "{asked}"
+        );
+        let id = asked["approval"]["id"].as_str().unwrap().to_string();
+        assert!(
+            asked["approval"]["effect"]
+                .as_str()
+                .unwrap()
+                .contains("中野区")
+        );
+        let use_it = |op: &str| json!({"node": "131148", "operation": op});
+        let used = |node: &Arc<Node>, op: &'static str| {
+            let (node, id) = (node.clone(), id.clone());
+            async move {
+                call(
+                    &node,
+                    operator(),
+                    "POST",
+                    &format!("/v1/approvals/{id}/use"),
+                    json!({"node": "131148", "operation": op}),
+                )
+                .await
+            }
+        };
+        // Pending: not usable.
+        let (status, body) = used(&node, "rebuild").await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (409, Some("JK-APPR-0112")),
+            "{body}"
+        );
+        let (status, approved) = call(
+            &node,
+            operator(),
+            "POST",
+            &format!("/v1/approvals/{id}/approve"),
+            json!({}),
+        )
+        .await;
+        assert_eq!(
+            (status, approved["state"].as_str()),
+            (200, Some("executed")),
+            "{approved}"
+        );
+        // For another operation or node: not usable, and not spent.
+        let (status, _) = used(&node, "restore").await;
+        assert_eq!(status, 409);
+        let (status, _) = call(
+            &node,
+            operator(),
+            "POST",
+            &format!("/v1/approvals/{id}/use"),
+            json!({"node": "131202", "operation": "rebuild"}),
+        )
+        .await;
+        assert_eq!(status, 409);
+        let (status, body) = call(
+            &node,
+            admin(),
+            "POST",
+            &format!("/v1/approvals/{id}/use"),
+            use_it("rebuild"),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        let (status, body) = used(&node, "rebuild").await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (409, Some("JK-APPR-0112")),
+            "{body}"
+        );
+        assert!(
+            body["detail"]["reason"]
+                .as_str()
+                .unwrap()
+                .contains("already used")
+        );
+    }
+}
