@@ -71,6 +71,9 @@ enum Command {
     Route(cmd::route::Args),
     /// Backups into a restic-format repository on other storage (docs/backup.md).
     Backup(cmd::backup::Args),
+    /// Rebuild a municipal node whose data was lost: `rebuild --from-parent --data DIR`, from
+    /// its parent's copy and its latest backup (two-person approval at the parent).
+    Rebuild(cmd::rebuild::Args),
 }
 
 fn main() -> ExitCode {
@@ -112,6 +115,7 @@ fn main() -> ExitCode {
         Command::Login(a) => cmd::login::run(a),
         Command::Route(a) => cmd::route::run(a),
         Command::Backup(a) => cmd::backup::run(a),
+        Command::Rebuild(a) => cmd::rebuild::run(a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

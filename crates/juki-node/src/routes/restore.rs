@@ -154,6 +154,17 @@ fn restore_effect(node: &Node, code: LocalGovernmentCode, op: &str) -> String {
     }
 }
 
+/// Whether the policy allows `caller` restore-node on node `code` here (a refusal audited).
+fn may_restore(node: &Node, caller: &Caller, code: LocalGovernmentCode) -> Result<(), ApiError> {
+    node.authorize(
+        caller,
+        policy::Action::RestoreNode,
+        Jurisdiction::Local(code),
+        AuditAction::Approval,
+        &[],
+    )
+}
+
 /// `POST /v1/nodes/{code}/restore` {operation, reason}: a request, always, for a second person
 /// to approve a restore or rebuild of child node `code`.
 async fn request_restore(
@@ -166,13 +177,7 @@ async fn request_restore(
     juki_approvals::check_reason(req.reason.as_deref()).map_err(crate::approvals::refused)?;
     let op = operation(&req.operation)?;
     let code = child_of(&node, &code)?;
-    node.authorize(
-        &caller,
-        policy::Action::RestoreNode,
-        Jurisdiction::Local(code),
-        AuditAction::Approval,
-        &[],
-    )?;
+    may_restore(&node, &caller, code)?;
     let new = NewRequest::new(
         policy::Action::RestoreNode.as_str(),
         Target {
@@ -237,13 +242,7 @@ async fn use_approval(
             serde_json::json!({ "field": "node", "reason": "not a local government code" }),
         )
     })?;
-    node.authorize(
-        &caller,
-        policy::Action::RestoreNode,
-        Jurisdiction::Local(code),
-        AuditAction::Approval,
-        &[],
-    )?;
+    may_restore(&node, &caller, code)?;
     let id: RequestId = id.parse().map_err(crate::approvals::refused)?;
     let by = caller.identity.uri();
     let now = node.clock.now_ms();
@@ -349,13 +348,19 @@ mod tests {
         )
     }
 
+    async fn get(node: &Arc<Node>, peer: Peer, path: &str) -> (u16, Value) {
+        call(node, peer, "GET", path, Value::Null).await
+    }
+
     /// An entry recorded by `by` (origin seq `seq`) as a child forwards it.
     fn entry(by: &str, seq: u64) -> JournalEntry {
+        let body = 9_000_000_000 + seq + u64::from(by == "131202") * 100;
+        let code = juki_domain::ResidentCode::from_body(body).to_string();
         let w: WireEntry = serde_json::from_value(json!({
             "seq": seq, "recorded_by": by, "origin_epoch": 1, "origin_seq": seq,
             "record_id": format!("{by}-{seq}"), "change_kind": "転入",
             "effective_date": "2026-04-01", "recorded_at_ms": 0,
-            "resident_code": juki_domain::ResidentCode::from_body(9_000_000_000 + seq + u64::from(by == "131202") * 100).to_string(),
+            "resident_code": code,
             "status": "current", "family_name": "佐々木", "given_name": "陽菜",
             "family_name_kana": "ササキ", "given_name_kana": "ヒナ", "script": "ja",
             "birth_date": "1998-07-14", "sex": "女", "local_government_code": by,
@@ -382,7 +387,7 @@ mod tests {
         let mut after = 0;
         for _ in 0..10 {
             let path = format!("/v1/export?recorded_by=131148&after={after}&limit=2");
-            let (status, page) = call(&node, nakano(), "GET", &path, Value::Null).await;
+            let (status, page) = get(&node, nakano(), &path).await;
             assert_eq!(status, 200, "{page}");
             for e in page["entries"].as_array().unwrap() {
                 assert_eq!(e["recorded_by"], "131148");
@@ -397,48 +402,20 @@ mod tests {
         // Another municipality's node may not read 中野区's entries; a clerk may not at all; a
         // national operator may.
         let path = "/v1/export?recorded_by=131148";
-        let (status, body) = call(
-            &node,
-            who(PkiRole::Municipal, "131202", "municipal"),
-            "GET",
-            path,
-            Value::Null,
-        )
-        .await;
+        let (status, body) = get(&node, who(PkiRole::Municipal, "131202", "municipal"), path).await;
         assert_eq!(
             (status, body["code"].as_str()),
             (403, Some("JK-NET-0102")),
             "{body}"
         );
-        let (status, _) = call(
-            &node,
-            who(PkiRole::Clerk, "131148", "clerk"),
-            "GET",
-            path,
-            Value::Null,
-        )
-        .await;
+        let (status, _) = get(&node, who(PkiRole::Clerk, "131148", "clerk"), path).await;
         assert_eq!(status, 403);
-        let (status, page) = call(
-            &node,
-            who(PkiRole::Operator, "national", "operator"),
-            "GET",
-            path,
-            Value::Null,
-        )
-        .await;
+        let (status, page) = get(&node, who(PkiRole::Operator, "national", "operator"), path).await;
         assert_eq!(
             (status, page["entries"].as_array().unwrap().len()),
             (200, 3)
         );
-        let (status, _) = call(
-            &node,
-            nakano(),
-            "GET",
-            "/v1/export?recorded_by=131148&limit=5000",
-            Value::Null,
-        )
-        .await;
+        let (status, _) = get(&node, nakano(), "/v1/export?recorded_by=131148&limit=5000").await;
         assert_eq!(status, 422);
     }
 

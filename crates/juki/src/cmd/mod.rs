@@ -21,6 +21,7 @@ pub mod moves;
 pub mod node;
 pub mod operator;
 pub mod policy;
+pub mod rebuild;
 pub mod record;
 pub mod remote;
 pub mod route;
