@@ -314,6 +314,9 @@ fn a_lost_municipal_node_is_rebuilt_from_its_prefecture_and_backup_with_two_peop
         "{files}"
     );
 
+    // A directory that holds a store now is refused, before any approval is asked for.
+    assert_refused(&rebuild(&[]), 1, "JK-BAK-0131");
+
     // The approval is spent: a second use (here by a restore) is refused, and what that
     // restore wrote is removed.
     let target = tmp.path().join("again");
@@ -336,6 +339,8 @@ fn a_lost_municipal_node_is_rebuilt_from_its_prefecture_and_backup_with_two_peop
     let after = codes_in(&nakano.join("store.db"));
     assert_eq!(after, before);
     let _cs = ServeProcess::start_configured(&nakano);
+    // A running node is refused.
+    assert_refused(&rebuild(&[]), 1, "JK-NODE-0111");
     for code in &after {
         let here = record(&demo, "131148-clerk", code);
         let there = record(&demo, "130001-admin", code);

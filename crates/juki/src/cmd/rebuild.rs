@@ -510,6 +510,19 @@ fn merge(
     }
 }
 
+/// `: id id …` (with how many more were left out), or nothing for none.
+fn listed(ids: &Ids) -> String {
+    if ids.record_ids.is_empty() {
+        return String::new();
+    }
+    let more = ids.count - ids.record_ids.len() as u64;
+    let tail = match more {
+        0 => String::new(),
+        n => format!(" and {n} more"),
+    };
+    format!(": {}{tail}", ids.record_ids.join(" "))
+}
+
 fn print_report(r: &Report, json: bool) -> Result<()> {
     if json {
         println!("{}", serde_json::to_string_pretty(r)?);
@@ -529,9 +542,9 @@ fn print_report(r: &Report, json: bool) -> Result<()> {
         r.from_parent, r.recorded, r.already_held
     );
     println!(
-        "  from the backup only {} entries never forwarded: {}",
+        "  from the backup only {} entries never forwarded{}",
         r.from_backup_only.count,
-        r.from_backup_only.record_ids.join(" ")
+        listed(&r.from_backup_only)
     );
     match &r.backup {
         Some(b) => println!(
@@ -552,9 +565,9 @@ fn print_report(r: &Report, json: bool) -> Result<()> {
     }
     println!("not recovered:");
     println!(
-        "  local-only fields of {} entries the backup did not have: {}",
+        "  local-only fields of {} entries the backup did not have{}",
         r.local_fields_not_recovered.count,
-        r.local_fields_not_recovered.record_ids.join(" ")
+        listed(&r.local_fields_not_recovered)
     );
     println!(
         "  changes after {} (parent held up to {}, backup up to {}): held by neither, lost",
