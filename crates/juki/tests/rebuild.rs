@@ -209,24 +209,10 @@ fn a_lost_municipal_node_is_rebuilt_from_its_prefecture_and_backup_with_two_peop
     let before: Vec<String> = codes_in(&nakano.join("store.db"));
     assert!(before.contains(&a) && before.contains(&b) && before.contains(&c));
 
-    // 中野区's node is stopped (approved by 東京都's admin: the windows are always open) and
-    // its data directory lost.
-    let stop = json(&profile_json(&demo, "131148-admin", &["node", "stop"]));
-    let stop_id = stop["approval"]["id"].as_str().unwrap().to_string();
+    // 中野区's node is stopped and its data directory lost.
     let before_loss = json(&profile_json(&demo, "131148-admin", &["status"]));
     assert_eq!(before_loss["epoch"], 1);
-    let cs_url = url_of(&demo, "131148-admin");
-    ok(&profile_json(
-        &demo,
-        "130001-admin",
-        &["approve", "approve", &stop_id, "--url", &cs_url],
-    ));
-    wait_for("中野区's node is gone", 60, || {
-        std::fs::File::open(nakano.join("lock"))
-            .unwrap()
-            .try_lock()
-            .is_ok()
-    });
+    stop_node(&demo, "131148-admin", &nakano);
     std::fs::remove_dir_all(&nakano).unwrap();
 
     let rebuild = |more: &[&str]| {
@@ -387,6 +373,97 @@ fn a_lost_municipal_node_is_rebuilt_from_its_prefecture_and_backup_with_two_peop
             national["history"].as_array().unwrap().len(),
             ours["history"].as_array().unwrap().len(),
             "{code}: {national}"
+        );
+    }
+}
+
+/// Stops `profile`'s node (the windows are always open: 東京都's admin approves) and waits
+/// until its data directory is free.
+fn stop_node(demo: &Demo, profile: &str, data: &Path) {
+    let stop = json(&profile_json(demo, profile, &["node", "stop"]));
+    let id = stop["approval"]["id"].as_str().unwrap().to_string();
+    let url = url_of(demo, profile);
+    ok(&profile_json(
+        demo,
+        "130001-admin",
+        &["approve", "approve", &id, "--url", &url],
+    ));
+    wait_for("the node is gone", 60, || {
+        std::fs::File::open(data.join("lock"))
+            .unwrap()
+            .try_lock()
+            .is_ok()
+    });
+}
+
+#[test]
+fn without_a_backup_a_node_prepared_with_its_configuration_is_rebuilt_from_its_parent_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("demo");
+    let demo = Demo::start_with(&dir, free_base(), 40, "warn", &["--always-open"]);
+    let nerima = dir.join("nodes/131202");
+    let codes = codes_in(&nerima.join("store.db"));
+    assert!(!codes.is_empty());
+    stop_node(&demo, "131202-admin", &nerima);
+    // Only the configuration and certificates are left (as `juki init` and the CA would give).
+    for e in std::fs::read_dir(&nerima).unwrap() {
+        let path = e.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_string();
+        if !(name == "juki.toml" || name == "tls") {
+            match path.is_dir() {
+                true => std::fs::remove_dir_all(&path).unwrap(),
+                false => std::fs::remove_file(&path).unwrap(),
+            }
+        }
+    }
+    let asked = json(&profile_json(
+        &demo,
+        "130001-admin",
+        &[
+            "approve",
+            "request-restore",
+            "131202",
+            "--operation",
+            "rebuild",
+        ],
+    ));
+    let id = asked["approval"]["id"].as_str().unwrap().to_string();
+    ok(&profile_json(
+        &demo,
+        "national-operator",
+        &[
+            "approve",
+            "approve",
+            &id,
+            "--url",
+            &url_of(&demo, "130001-admin"),
+        ],
+    ));
+    let admin = demo.profile("130001-admin");
+    let out = run(&[
+        "rebuild",
+        "--from-parent",
+        "--data",
+        p(&nerima),
+        "--approval",
+        &id,
+        "--profile",
+        p(&admin),
+    ]);
+    let text = ok(&out);
+    assert!(text.contains("now in epoch 2"), "{text}");
+    assert!(text.contains("backup              none"), "{text}");
+    assert!(
+        text.contains(&format!("local-only fields of {} entries", codes.len())),
+        "{text}"
+    );
+    assert_eq!(codes_in(&nerima.join("store.db")), codes);
+    let _node = ServeProcess::start_configured(&nerima);
+    for code in &codes {
+        assert_eq!(
+            identity_view(&record(&demo, "131202-clerk", code), "131202"),
+            identity_view(&record(&demo, "130001-admin", code), "131202"),
+            "{code}"
         );
     }
 }
