@@ -143,6 +143,40 @@ impl Repo {
     }
 }
 
+/// `requester` asks at 東京都 for a rebuild of node `code`; returns the request's id.
+fn request_rebuild(demo: &Demo, requester: &str, code: &str) -> String {
+    let asked = json(&profile_json(
+        demo,
+        requester,
+        &[
+            "approve",
+            "request-restore",
+            code,
+            "--operation",
+            "rebuild",
+            "--url",
+            &url_of(demo, "130001-admin"),
+            "--reason",
+            "storage lost",
+        ],
+    ));
+    assert_eq!(asked["state"], "pending", "{asked}");
+    asked["approval"]["id"].as_str().unwrap().to_string()
+}
+
+/// A repository with its password file on another device (/dev/shm), initialised.
+fn new_repo() -> Repo {
+    let shm = tempfile::tempdir_in("/dev/shm").unwrap();
+    let repo = Repo {
+        path: shm.path().join("repo"),
+        password: shm.path().join("password"),
+        _dir: shm,
+    };
+    std::fs::write(&repo.password, "correct horse battery staple\n").unwrap();
+    ok(&run(&[&["backup", "init"][..], &repo.args(&[])].concat()));
+    repo
+}
+
 #[test]
 fn a_lost_municipal_node_is_rebuilt_from_its_prefecture_and_backup_with_two_people() {
     let tmp = tempfile::tempdir().unwrap();
@@ -182,14 +216,7 @@ fn a_lost_municipal_node_is_rebuilt_from_its_prefecture_and_backup_with_two_peop
     assert_eq!(out["state"], "notified", "{out}");
     forwarded(&demo);
 
-    let shm = tempfile::tempdir_in("/dev/shm").unwrap();
-    let repo = Repo {
-        path: shm.path().join("repo"),
-        password: shm.path().join("password"),
-        _dir: shm,
-    };
-    std::fs::write(&repo.password, "correct horse battery staple\n").unwrap();
-    ok(&run(&[&["backup", "init"][..], &repo.args(&[])].concat()));
+    let repo = new_repo();
     ok(&run(&[
         &["backup", "run", "--data", p(&nakano)][..],
         &repo.args(&[]),
@@ -212,7 +239,7 @@ fn a_lost_municipal_node_is_rebuilt_from_its_prefecture_and_backup_with_two_peop
     // 中野区's node is stopped and its data directory lost.
     let before_loss = json(&profile_json(&demo, "131148-admin", &["status"]));
     assert_eq!(before_loss["epoch"], 1);
-    stop_node(&demo, "131148-admin", &nakano);
+    stop_node(&demo, "131148-admin", "130001-admin", &nakano);
     std::fs::remove_dir_all(&nakano).unwrap();
 
     let rebuild = |more: &[&str]| {
@@ -229,23 +256,7 @@ fn a_lost_municipal_node_is_rebuilt_from_its_prefecture_and_backup_with_two_peop
     assert!(!nakano.join("store.db").exists());
 
     // A national operator asks at 東京都; the requester cannot approve; 東京都's admin does.
-    let asked = json(&profile_json(
-        &demo,
-        "national-operator",
-        &[
-            "approve",
-            "request-restore",
-            "131148",
-            "--operation",
-            "rebuild",
-            "--url",
-            &tokyo_url,
-            "--reason",
-            "disk lost",
-        ],
-    ));
-    assert_eq!(asked["state"], "pending", "{asked}");
-    let id = asked["approval"]["id"].as_str().unwrap().to_string();
+    let id = request_rebuild(&demo, "national-operator", "131148");
     assert_refused(
         &profile_json(
             &demo,
@@ -377,15 +388,15 @@ fn a_lost_municipal_node_is_rebuilt_from_its_prefecture_and_backup_with_two_peop
     }
 }
 
-/// Stops `profile`'s node (the windows are always open: 東京都's admin approves) and waits
-/// until its data directory is free.
-fn stop_node(demo: &Demo, profile: &str, data: &Path) {
+/// Stops `profile`'s node (the windows are always open: `approver` approves) and waits until
+/// its data directory is free.
+fn stop_node(demo: &Demo, profile: &str, approver: &str, data: &Path) {
     let stop = json(&profile_json(demo, profile, &["node", "stop"]));
     let id = stop["approval"]["id"].as_str().unwrap().to_string();
     let url = url_of(demo, profile);
     ok(&profile_json(
         demo,
-        "130001-admin",
+        approver,
         &["approve", "approve", &id, "--url", &url],
     ));
     wait_for("the node is gone", 60, || {
@@ -404,7 +415,7 @@ fn without_a_backup_a_node_prepared_with_its_configuration_is_rebuilt_from_its_p
     let nerima = dir.join("nodes/131202");
     let codes = codes_in(&nerima.join("store.db"));
     assert!(!codes.is_empty());
-    stop_node(&demo, "131202-admin", &nerima);
+    stop_node(&demo, "131202-admin", "130001-admin", &nerima);
     // Only the configuration and certificates are left (as `juki init` and the CA would give).
     for e in std::fs::read_dir(&nerima).unwrap() {
         let path = e.unwrap().path();
@@ -416,18 +427,7 @@ fn without_a_backup_a_node_prepared_with_its_configuration_is_rebuilt_from_its_p
             }
         }
     }
-    let asked = json(&profile_json(
-        &demo,
-        "130001-admin",
-        &[
-            "approve",
-            "request-restore",
-            "131202",
-            "--operation",
-            "rebuild",
-        ],
-    ));
-    let id = asked["approval"]["id"].as_str().unwrap().to_string();
+    let id = request_rebuild(&demo, "130001-admin", "131202");
     ok(&profile_json(
         &demo,
         "national-operator",
@@ -466,4 +466,74 @@ fn without_a_backup_a_node_prepared_with_its_configuration_is_rebuilt_from_its_p
             "{code}"
         );
     }
+}
+
+#[test]
+fn a_change_that_never_left_the_node_comes_back_from_the_backup_and_goes_up_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("demo");
+    let demo = Demo::start_with(&dir, free_base(), 40, "warn", &["--always-open"]);
+    let (nakano, tokyo) = (dir.join("nodes/131148"), dir.join("nodes/130001"));
+    let repo = new_repo();
+
+    // 東京都 is down: a move-in at 中野区 stays in its journal, and is backed up there.
+    stop_node(&demo, "130001-admin", "national-operator", &tokyo);
+    let e = code(9_000_000_005);
+    submit_ok(
+        &demo.profile("131148-clerk"),
+        &tmp.path().join("1.jsonl"),
+        &[move_in_with_household("RB-5", &e, "高橋湊")],
+    );
+    ok(&run(&[
+        &["backup", "run", "--data", p(&nakano)][..],
+        &repo.args(&[]),
+    ]
+    .concat()));
+    stop_node(&demo, "131148-admin", "130001-admin", &nakano);
+    std::fs::remove_dir_all(&nakano).unwrap();
+    let _tokyo = ServeProcess::start_configured(&tokyo);
+
+    let id = request_rebuild(&demo, "national-operator", "131148");
+    ok(&profile_json(
+        &demo,
+        "130001-admin",
+        &["approve", "approve", &id],
+    ));
+    let admin = demo.profile("130001-admin");
+    let report = json(&run(&[
+        &["rebuild", "--from-parent", "--data", p(&nakano), "--json"][..],
+        &repo.args(&["--approval", &id, "--profile", p(&admin)]),
+    ]
+    .concat()));
+    assert_eq!(
+        report["from_backup_only"]["record_ids"],
+        serde_json::json!(["RB-5"]),
+        "{report}"
+    );
+    assert_eq!(report["local_fields_not_recovered"]["count"], 0, "{report}");
+    assert_eq!(
+        report["lost"]["after"], report["lost"]["backup_latest"],
+        "{report}"
+    );
+
+    // Restarted, the node forwards it: the national node holds it once, local fields stay here.
+    let _cs = ServeProcess::start_configured(&nakano);
+    wait_for("RB-5 reaches the national node", 60, || {
+        record(&demo, "national-operator", &e)["current"]["local_government_code"] == "131148"
+    });
+    forwarded(&demo);
+    let national = record(&demo, "national-operator", &e);
+    assert_eq!(
+        national["history"].as_array().unwrap().len(),
+        1,
+        "{national}"
+    );
+    assert_eq!(
+        national["current"]["household_head"],
+        serde_json::Value::Null
+    );
+    assert_eq!(
+        record(&demo, "131148-clerk", &e)["current"]["household_head"],
+        "高橋湊"
+    );
 }
