@@ -219,9 +219,12 @@ pub fn run(a: Args) -> Result<u8> {
             "the node is not a municipal node with a parent in juki.toml",
         ));
     };
-    require_approval(&config, Operation::Rebuild, &a.gate)?;
+    // Without an approval, refused before anything is read (the message says how to ask).
+    if a.gate.approval.is_none() || a.gate.profile.is_none() {
+        require_approval(&config, Operation::Rebuild, &a.gate)?;
+    }
 
-    // What the backup holds: its store's entries, and the node's local files.
+    // What the backup's store holds.
     let mut backup = None;
     let mut backup_entries = Vec::new();
     let mut acked_at_backup = None;
@@ -241,24 +244,28 @@ pub fn run(a: Args) -> Result<u8> {
         } else {
             (0, 0)
         };
-        let (local_files, kept_files) = copy_local_files(&r.target, &a.data)?;
         backup = Some(BackupUsed {
             snapshot: r.snapshot.id.clone(),
             time: r.snapshot.time.clone(),
             journal_head_seq: head,
             epoch,
-            local_files,
-            kept_files,
+            local_files: vec![],
+            kept_files: vec![],
         });
     }
-    drop(scratch);
-    let config = NodeConfig::load(&a.data)
-        .map_err(|e| refuse(&BAK_REBUILD_CONFIG, format!("{}: {e}", a.data.display())))?;
 
     step(&format!(
         "fetching the entries {code} recorded from {parent}"
     ));
     let from_parent = fetch_from_parent(&config, code)?;
+    // Everything is read: the approval is used now, just before the data directory changes.
+    require_approval(&config, Operation::Rebuild, &a.gate)?;
+    if let (Some(r), Some(b)) = (&restored, backup.as_mut()) {
+        (b.local_files, b.kept_files) = copy_local_files(&r.target, &a.data)?;
+    }
+    drop(scratch);
+    let config = NodeConfig::load(&a.data)
+        .map_err(|e| refuse(&BAK_REBUILD_CONFIG, format!("{}: {e}", a.data.display())))?;
 
     let merged = merge(code, from_parent, backup_entries);
     let store = config.open_store()?;
