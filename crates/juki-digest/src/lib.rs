@@ -97,6 +97,8 @@ pub struct Digest {
     pub cut: Option<Origin>,
     /// Entries counted.
     pub entries: u64,
+    /// The highest origin among them.
+    pub last_origin: Option<Origin>,
     /// The non-empty leaves, by index.
     pub leaves: Vec<Leaf>,
     pub root: Hash,
@@ -109,6 +111,7 @@ pub struct Builder {
     cut: Option<Origin>,
     leaves: BTreeMap<u64, (u64, Hash)>,
     entries: u64,
+    last_origin: Option<Origin>,
 }
 
 impl Builder {
@@ -118,6 +121,7 @@ impl Builder {
             cut,
             leaves: BTreeMap::new(),
             entries: 0,
+            last_origin: None,
         }
     }
 
@@ -139,6 +143,7 @@ impl Builder {
         slot.0 += 1;
         add_256(&mut slot.1, &h);
         self.entries += 1;
+        self.last_origin = self.last_origin.max(Some(e.origin));
         true
     }
 
@@ -156,6 +161,7 @@ impl Builder {
             scope: self.scope,
             cut: self.cut,
             entries: self.entries,
+            last_origin: self.last_origin,
             root: root(&leaves),
             leaves,
         }

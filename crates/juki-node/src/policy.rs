@@ -121,10 +121,13 @@ pub enum Action {
     /// Apply a change file that closes (消除) more records than a file may without a second
     /// person's approval (the gateway at the node, docs/gateway-formats.md).
     CloseRecords,
+    /// Compare a municipal node's entries with its prefecture's and repair them from it
+    /// (`juki reconcile`, docs/backup.md).
+    Reconcile,
 }
 
 impl Action {
-    pub const ALL: [Action; 13] = [
+    pub const ALL: [Action; 14] = [
         Action::ReadRecord,
         Action::Search,
         Action::Change,
@@ -138,6 +141,7 @@ impl Action {
         Action::RevokeCertificate,
         Action::IssueCertificate,
         Action::CloseRecords,
+        Action::Reconcile,
     ];
 
     /// The action as written in requests, approvals and the docs.
@@ -156,6 +160,7 @@ impl Action {
             Action::RevokeCertificate => "revoke-certificate",
             Action::IssueCertificate => "issue-certificate",
             Action::CloseRecords => "close-records",
+            Action::Reconcile => "reconcile",
         }
     }
 
@@ -166,7 +171,10 @@ impl Action {
     /// The tiers of node that serve this action.
     pub fn tiers(self) -> &'static [Tier] {
         match self {
-            Action::Change | Action::IssueCertificate | Action::CloseRecords => &[Tier::Municipal],
+            Action::Change
+            | Action::IssueCertificate
+            | Action::CloseRecords
+            | Action::Reconcile => &[Tier::Municipal],
             Action::IdentityLookup => &[Tier::Prefecture, Tier::National],
             Action::RevokeCertificate => &[Tier::National],
             _ => &[Tier::Municipal, Tier::Prefecture, Tier::National],
@@ -239,6 +247,9 @@ pub fn scope(actor: Actor, action: Action) -> Scope {
         (Auditor, A::ReadAudit) => Any,
         (MunicipalAdmin | PrefecturalAdmin, A::ManageOperators | A::StopNode) => Own,
         (NationalOperator, A::ManageOperators | A::StopNode | A::RevokeCertificate) => Any,
+        // Repairing a node from the tier above: its administrators, and national operators.
+        (MunicipalAdmin | PrefecturalAdmin, A::Reconcile) => Own,
+        (NationalOperator, A::Reconcile) => Any,
         _ => No,
     }
 }
@@ -368,7 +379,7 @@ mod tests {
 
     /// The table as the docs state it, written out independently of [`scope`]: per action, the
     /// scope of each actor in [`Actor::ALL`] order, and the tiers that serve it.
-    const EXPECTED: [(&str, [&str; 7], &[&str]); 12] = [
+    const EXPECTED: [(&str, [&str; 7], &[&str]); 14] = [
         // clerk, m-admin, p-admin, operator, helpdesk, auditor, agency
         (
             "read-record",
@@ -424,6 +435,16 @@ mod tests {
         (
             "issue-certificate",
             ["own", "own", "-", "-", "-", "-", "-"],
+            &["m"],
+        ),
+        (
+            "close-records",
+            ["own", "own", "-", "-", "-", "-", "-"],
+            &["m"],
+        ),
+        (
+            "reconcile",
+            ["-", "own", "own", "any", "-", "-", "-"],
             &["m"],
         ),
     ];
