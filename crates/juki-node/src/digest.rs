@@ -273,11 +273,12 @@ async fn parent_last_origin(
         .client
         .digest(&scope.to_string(), None, Some(u64::MAX))
         .await?;
-    page.last_origin
-        .map(|o| {
-            juki_digest::parse_cut(&o).ok_or_else(|| DigestError::BadAnswer("last_origin".into()))
-        })
-        .transpose()
+    match page.last_origin {
+        None => Ok(None),
+        Some(o) => juki_digest::parse_cut(&o)
+            .map(Some)
+            .ok_or_else(|| DigestError::BadAnswer("last_origin".into())),
+    }
 }
 
 /// Compares each scope this node holds with the parent: the ranges that differ, by scope.
