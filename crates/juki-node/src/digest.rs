@@ -470,7 +470,7 @@ pub async fn reconcile(
         .map(|e| e.resident_code.to_string())
         .collect();
     if !missing.is_empty() {
-        let recovered = blocking(node, move |s| recover_stub(s, &missing)).await?;
+        let recovered = blocking(node, move |s| s.recover(&missing)).await?;
         report.recovered = recovered.applied;
         report.local_fields_missing = recovered.local_fields_missing;
         node.journal_grew.notify_one();
@@ -486,11 +486,3 @@ pub async fn reconcile(
     Ok((report, codes))
 }
 
-// TEMPORARY until Store::recover lands on main.
-fn recover_stub(_s: &dyn Store, _e: &[JournalEntry]) -> Result<RecoveredStub, StoreError> {
-    Err(StoreError::Corrupt("recover not yet".into()))
-}
-pub struct RecoveredStub {
-    pub applied: u64,
-    pub local_fields_missing: u64,
-}
