@@ -485,4 +485,3 @@ pub async fn reconcile(
     report.agree = Some(after.root == root);
     Ok((report, codes))
 }
-

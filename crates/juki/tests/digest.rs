@@ -68,6 +68,27 @@ fn status_until(demo: &Demo, done: impl Fn(&serde_json::Value) -> bool) -> serde
     }
 }
 
+/// Waits (60 s at most) until the metrics of the profile's node hold the line `line`.
+fn metric_until(profile: &Path, line: &str) {
+    let client = juki_client::Profile::load(profile)
+        .unwrap()
+        .client(Duration::from_secs(30))
+        .unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let metrics = rt.block_on(client.metrics()).unwrap();
+        if metrics.lines().any(|l| l == line) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "no `{line}` in {metrics}");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
 fn digest_warning(status: &serde_json::Value) -> Option<&serde_json::Value> {
     status["warnings"]
         .as_array()
@@ -141,6 +162,10 @@ fn a_node_restored_from_an_older_backup_is_reconciled_from_its_prefecture() {
     let status = status_until(&demo, |s| digest_warning(s).is_some());
     let ranges = &digest_warning(&status).unwrap()["detail"]["ranges"]["131148"];
     assert_eq!(ranges.as_array().unwrap().len(), 3, "{status}");
+    let differing = |n: u32| format!("juki_digest_differing_ranges{{scope=\"131148\"}} {n}");
+    metric_until(&demo.profile("131148-admin"), &differing(3));
+    // 東京都 compares 中野区's entries with the national node's: they agree.
+    metric_until(&demo.profile("130001-admin"), &differing(0));
     let roots = three_roots(&demo);
     assert_eq!(
         roots[0], before,
@@ -190,6 +215,7 @@ fn a_node_restored_from_an_older_backup_is_reconciled_from_its_prefecture() {
     }
     // The next comparison finds nothing; a second reconcile has nothing to do.
     status_until(&demo, |s| digest_warning(s).is_none());
+    metric_until(&demo.profile("131148-admin"), &differing(0));
     let again = json(&run(&["reconcile", "--profile", p(&admin), "--json"]));
     assert_eq!(again["differing_ranges"], serde_json::json!([]), "{again}");
     assert_eq!(again["agree"], true, "{again}");

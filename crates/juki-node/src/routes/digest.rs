@@ -209,3 +209,141 @@ async fn post_reconcile(
     audit_changes(&node, &caller, recovered).await?;
     Ok(axum::Json(report))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::node;
+    use crate::server::{Node, Peer};
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use std::sync::Arc;
+    use tower::ServiceExt;
+
+    fn person(role: juki_pki::Role) -> Peer {
+        let code = juki_domain::LocalGovernmentCode::parse("131148").unwrap();
+        Peer(Some(
+            juki_pki::Identity::new(role, juki_pki::Jurisdiction::Local(code), "someone").unwrap(),
+        ))
+    }
+
+    async fn call(
+        node: &Arc<Node>,
+        method: &str,
+        path: &str,
+        peer: Peer,
+        body: &str,
+    ) -> (StatusCode, serde_json::Value) {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        req.extensions_mut().insert(peer);
+        let resp = super::super::router(node.clone())
+            .oneshot(req)
+            .await
+            .unwrap();
+        let status = resp.status();
+        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        (status, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    #[tokio::test]
+    async fn operators_read_digests_but_not_entries_and_reconcile_needs_a_parent() {
+        let dir = tempfile::tempdir().unwrap();
+        let node = node(dir.path(), |_| {});
+        let clerk = || person(juki_pki::Role::Clerk);
+        let changes: Vec<serde_json::Value> = (1..=3u64)
+            .map(|i| {
+                serde_json::json!({
+                    "record_id": format!("D-{i}"), "change_kind": "転入",
+                    "effective_date": "2026-04-01",
+                    "resident_code": juki_domain::ResidentCode::from_body(i * 1_000_000).to_string(),
+                    "family_name": "佐々木", "given_name": "陽菜", "family_name_kana": "ササキ",
+                    "given_name_kana": "ヒナ", "birth_date": "1998-07-14", "sex": "女",
+                    "local_government_code": "131148", "address": "中野二丁目3番4号",
+                })
+            })
+            .collect();
+        let body = serde_json::json!({ "changes": changes }).to_string();
+        let (status, answer) = call(&node, "POST", "/v1/changes", clerk(), &body).await;
+        assert_eq!(
+            (status, &answer["applied"]),
+            (StatusCode::OK, &serde_json::json!(3))
+        );
+
+        let (status, d) = call(&node, "GET", "/v1/digest?scope=131148", clerk(), "").await;
+        assert_eq!(status, StatusCode::OK, "{d}");
+        assert_eq!(
+            (d["entries"].as_u64(), d["leaf_count"].as_u64()),
+            (Some(3), Some(3))
+        );
+        let expected = crate::digest::compute(
+            &*node.store,
+            juki_domain::LocalGovernmentCode::parse("131148").unwrap(),
+            None,
+        )
+        .unwrap();
+        assert_eq!(d["root"], juki_digest::hex(&expected.root));
+        let (_, cut) = call(&node, "GET", "/v1/digest?scope=131148&cut=1:1", clerk(), "").await;
+        assert_eq!(cut["entries"], 1, "{cut}");
+        assert_ne!(cut["root"], d["root"]);
+        let (_, other) = call(&node, "GET", "/v1/digest?scope=131202", clerk(), "").await;
+        assert_eq!(other["entries"], 0, "{other}");
+        let (status, bad) = call(&node, "GET", "/v1/digest?scope=13114", clerk(), "").await;
+        assert_eq!(
+            (status, bad["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("JK-NODE-0110"))
+        );
+
+        // Entries carry identity information: linked nodes only.
+        let range = &d["leaves"][0];
+        let path = format!(
+            "/v1/digest/entries?scope=131148&start={}&end={}",
+            range["start"], range["end"]
+        );
+        let (status, e) = call(&node, "GET", &path, clerk(), "").await;
+        assert_eq!(
+            (status, e["code"].as_str()),
+            (StatusCode::FORBIDDEN, Some("JK-POL-0101"))
+        );
+
+        let prefecture = |code: &str| {
+            let code = juki_domain::LocalGovernmentCode::parse(code).unwrap();
+            Peer(Some(
+                juki_pki::Identity::new(
+                    juki_pki::Role::Prefecture,
+                    juki_pki::Jurisdiction::Local(code),
+                    juki_pki::Role::Prefecture.as_str(),
+                )
+                .unwrap(),
+            ))
+        };
+        let (status, e) = call(&node, "GET", &path, prefecture("130001"), "").await;
+        assert_eq!(status, StatusCode::OK, "{e}");
+        assert_eq!(e["entries"].as_array().unwrap().len(), 1, "{e}");
+        assert_eq!(e["entries"][0]["record_id"], "D-1", "{e}");
+        let (status, _) = call(&node, "GET", &path, prefecture("270008"), "").await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "not this node's parent");
+        let (status, e) = call(&node, "GET", &format!("{path}1"), prefecture("130001"), "").await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "not a leaf range: {e}"
+        );
+
+        let (status, e) = call(&node, "POST", "/v1/digest/reconcile", clerk(), "").await;
+        assert_eq!(
+            (status, e["code"].as_str()),
+            (StatusCode::FORBIDDEN, Some("JK-POL-0101"))
+        );
+        let admin = person(juki_pki::Role::Admin);
+        let (status, e) = call(&node, "POST", "/v1/digest/reconcile", admin, "").await;
+        assert_eq!(
+            (status, e["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("JK-DIG-0103"))
+        );
+    }
+}
