@@ -31,44 +31,40 @@ fn three_roots(demo: &Demo) -> [String; 3] {
     ["131148-admin", "130001-admin", "national-operator"].map(|n| root(&demo.profile(n), "131148"))
 }
 
-/// Waits (60 s at most) until the three tiers' digests of 中野区 agree; returns the root.
-fn until_agree(demo: &Demo) -> String {
-    let deadline = Instant::now() + Duration::from_secs(60);
+/// Calls `f` every 250 ms until it answers Some (or `secs` pass: then fails saying what the
+/// last answer was, `f`'s second value).
+fn until<T>(secs: u64, mut f: impl FnMut() -> (Option<T>, String)) -> T {
+    let deadline = Instant::now() + Duration::from_secs(secs);
     loop {
-        let roots = three_roots(demo);
-        if roots[0] == roots[1] && roots[1] == roots[2] {
-            return roots[0].clone();
+        let (done, last) = f();
+        if let Some(v) = done {
+            return v;
         }
-        assert!(
-            Instant::now() < deadline,
-            "the tiers never agreed: {roots:?}"
-        );
+        assert!(Instant::now() < deadline, "never reached: {last}");
         std::thread::sleep(Duration::from_millis(250));
     }
 }
 
-/// 中野区's status, once its node answers (120 s at most).
+/// Waits until the three tiers' digests of 中野区 agree; returns the root.
+fn until_agree(demo: &Demo) -> String {
+    until(60, || {
+        let roots = three_roots(demo);
+        let agree = roots[0] == roots[1] && roots[1] == roots[2];
+        (agree.then(|| roots[0].clone()), format!("{roots:?}"))
+    })
+}
+
+/// 中野区's status, once its node answers and `done` holds for it.
 fn status_until(demo: &Demo, done: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
     let profile = demo.profile("131148-admin");
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
+    until(120, || {
         let out = run(&["status", "--profile", p(&profile), "--json"]);
-        if out.status.success() {
-            let v = json(&out);
-            if done(&v) {
-                return v;
-            }
-        }
-        assert!(
-            Instant::now() < deadline,
-            "status never reached the expected state: {}",
-            String::from_utf8_lossy(&out.stdout)
-        );
-        std::thread::sleep(Duration::from_millis(250));
-    }
+        let v = out.status.success().then(|| json(&out)).filter(&done);
+        (v, String::from_utf8_lossy(&out.stdout).into_owned())
+    })
 }
 
-/// Waits (60 s at most) until the metrics of the profile's node hold the line `line`.
+/// Waits until the metrics of the profile's node hold the line `line`.
 fn metric_until(profile: &Path, line: &str) {
     let client = juki_client::Profile::load(profile)
         .unwrap()
@@ -78,15 +74,13 @@ fn metric_until(profile: &Path, line: &str) {
         .enable_all()
         .build()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
+    until(60, || {
         let metrics = rt.block_on(client.metrics()).unwrap();
-        if metrics.lines().any(|l| l == line) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "no `{line}` in {metrics}");
-        std::thread::sleep(Duration::from_millis(250));
-    }
+        (
+            metrics.lines().any(|l| l == line).then_some(()),
+            format!("`{line}` in {metrics}"),
+        )
+    })
 }
 
 fn digest_warning(status: &serde_json::Value) -> Option<&serde_json::Value> {
