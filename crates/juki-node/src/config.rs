@@ -998,6 +998,32 @@ mod tests {
     }
 
     #[test]
+    fn the_digest_interval_defaults_to_a_day_and_is_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        init(&opts(dir.path(), Role::Municipal, Some("131148"))).unwrap();
+        assert_eq!(
+            NodeConfig::load(dir.path())
+                .unwrap()
+                .digest
+                .interval_seconds,
+            86_400
+        );
+        let path = dir.path().join(CONFIG_FILE);
+        let text = std::fs::read_to_string(&path).unwrap();
+        for (value, ok) in [("0", true), ("2678400", true), ("2678401", false)] {
+            std::fs::write(
+                &path,
+                format!("{text}\n[digest]\ninterval_seconds = {value}\n"),
+            )
+            .unwrap();
+            match NodeConfig::load(dir.path()) {
+                Ok(c) => assert!(ok, "{value} accepted: {:?}", c.digest),
+                Err(e) => assert!(!ok && e.def.code == "JK-CFG-0102", "{value}: {e}"),
+            }
+        }
+    }
+
+    #[test]
     fn the_store_setting_is_checked() {
         let dir = tempfile::tempdir().unwrap();
         init(&opts(dir.path(), Role::Prefecture, Some("130001"))).unwrap();
