@@ -214,3 +214,61 @@ fn a_node_restored_from_an_older_backup_is_reconciled_from_its_prefecture() {
     assert_eq!(again["differing_ranges"], serde_json::json!([]), "{again}");
     assert_eq!(again["agree"], true, "{again}");
 }
+
+#[test]
+fn an_entry_altered_at_the_municipal_node_is_reported_and_never_overwritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = free_base();
+    let mut demo = Demo::start(dir.path(), base, 60);
+    let before = until_agree(&demo);
+    demo.stop();
+
+    // Storage that altered one row: the reading of 中野区's first entry.
+    let conn = rusqlite::Connection::open(dir.path().join("nodes/131148/store.db")).unwrap();
+    let record_id: String = conn
+        .query_row("SELECT record_id FROM journal WHERE seq = 1", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    let changed = conn
+        .execute(
+            "UPDATE journal SET snapshot = json_set(snapshot, '$[2]', 'ヤマダ') WHERE seq = 1",
+            [],
+        )
+        .unwrap();
+    assert_eq!(changed, 1);
+    drop(conn);
+
+    let demo = Demo::start(dir.path(), base, 60);
+    status_until(&demo, |_| true);
+    let admin = demo.profile("131148-admin");
+    let altered = root(&admin, "131148");
+    assert_ne!(altered, before);
+    let roots = three_roots(&demo);
+    assert_eq!((&roots[1], &roots[2]), (&before, &before));
+
+    let out = run(&["reconcile", "--profile", p(&admin), "--json"]);
+    assert_eq!(out.status.code(), Some(1), "conflicts exit 1");
+    let report = json(&out);
+    assert_eq!(
+        report["conflicts"][0]["record_id"],
+        record_id.as_str(),
+        "{report}"
+    );
+    assert_eq!(report["conflicts"].as_array().unwrap().len(), 1, "{report}");
+    assert_eq!(report["warnings"][0]["code"], "JK-DIG-0102", "{report}");
+    assert_eq!(
+        (&report["missing_here"], &report["missing_at_parent"]),
+        (&serde_json::json!(0), &serde_json::json!(0)),
+        "{report}"
+    );
+    assert_eq!(report["agree"], false, "{report}");
+    assert_refused(
+        &run(&["reconcile", "--profile", p(&admin)]),
+        1,
+        "JK-DIG-0102",
+    );
+    // Neither copy was overwritten.
+    assert_eq!(root(&admin, "131148"), altered);
+    assert_eq!(three_roots(&demo)[1..], [before.clone(), before]);
+}
