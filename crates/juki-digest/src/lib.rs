@@ -82,6 +82,36 @@ impl std::fmt::Display for LeafRange {
     }
 }
 
+/// Consecutive leaf ranges: the code bodies `start..end`, both on leaf boundaries (what one
+/// request for the entries of several differing ranges covers).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Span {
+    pub start: u64,
+    pub end: u64,
+}
+
+impl Span {
+    /// The span `[start, end)` if both lie on leaf boundaries (or `end` at the end of the code
+    /// space) and it is not empty.
+    pub fn from_bounds(start: u64, end: u64) -> Option<Span> {
+        let on_boundary = |b: u64| b % LEAF_BODIES == 0 || b == ResidentCode::SPACE;
+        (start < end && end <= ResidentCode::SPACE && start % LEAF_BODIES == 0 && on_boundary(end))
+            .then_some(Span { start, end })
+    }
+
+    /// From the first to the last of `ranges` (sorted), None when there are none.
+    pub fn covering(ranges: &[LeafRange]) -> Option<Span> {
+        Some(Span {
+            start: ranges.first()?.start(),
+            end: ranges.last()?.end(),
+        })
+    }
+
+    pub fn contains(self, code: ResidentCode) -> bool {
+        (self.start..self.end).contains(&code.body())
+    }
+}
+
 /// A non-empty leaf: its range index, how many entries it holds and its hash.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Leaf {

@@ -208,6 +208,25 @@ fn ranges_tile_the_code_space() {
     assert_eq!(LeafRange::from_bounds(4095, 8191), None);
     assert_eq!(LeafRange::from_bounds(last.start(), last.end()), Some(last));
     assert_eq!(LeafRange { index: 1 }.to_string(), "0000004096-0000008192");
+    let span = Span::covering(&[LeafRange { index: 1 }, LeafRange { index: 3 }]).unwrap();
+    assert_eq!(
+        span,
+        Span {
+            start: 4096,
+            end: 16384
+        }
+    );
+    assert_eq!(Span::from_bounds(4096, 16384), Some(span));
+    assert!(span.contains(ResidentCode::from_body(16383)));
+    assert!(!span.contains(ResidentCode::from_body(16384)));
+    assert_eq!(Span::from_bounds(4096, 4096), None);
+    assert_eq!(Span::from_bounds(4097, 8192), None);
+    assert_eq!(
+        Span::from_bounds(0, ResidentCode::SPACE).map(|s| s.end),
+        Some(ResidentCode::SPACE)
+    );
+    assert_eq!(Span::from_bounds(0, ResidentCode::SPACE + 4096), None);
+    assert_eq!(Span::covering(&[]), None);
 }
 
 #[test]

@@ -8,7 +8,7 @@ use crate::link::{PARENT_LINK, Parent};
 use crate::server::Node;
 use juki_api::{DigestResponse, ReconcileConflict, ReconcileReport, Warning};
 use juki_client::ClientError;
-use juki_digest::{Builder, Digest, Hash, Leaf, LeafRange};
+use juki_digest::{Builder, Digest, Hash, Leaf, LeafRange, Span};
 use juki_domain::LocalGovernmentCode;
 use juki_domain::catalogue::{DIG_CONFLICT, DIG_PARENT};
 use juki_store::{JournalEntry, Origin, Store, StoreError};
@@ -88,13 +88,13 @@ pub fn compute_all(
     Ok(builders.into_iter().map(|(s, b)| (s, b.finish())).collect())
 }
 
-/// `scope`'s entries about codes of `range`, from journal sequence `after` on: at most `limit`
+/// `scope`'s entries about codes of `span`, from journal sequence `after` on: at most `limit`
 /// of them, reading at most [`ENTRIES_SCAN_MAX`] entries; with the sequence to go on from when
 /// there may be more.
 pub fn entries_in(
     store: &dyn Store,
     scope: LocalGovernmentCode,
-    range: LeafRange,
+    span: Span,
     mut after: u64,
     limit: usize,
 ) -> Result<(Vec<JournalEntry>, Option<u64>), StoreError> {
@@ -107,7 +107,7 @@ pub fn entries_in(
         }
         for e in page {
             after = e.seq;
-            if e.recorded_by == scope && range.contains(e.resident_code) {
+            if e.recorded_by == scope && span.contains(e.resident_code) {
                 out.push(e);
                 if out.len() == limit {
                     return Ok((out, Some(after)));
@@ -227,11 +227,11 @@ pub async fn parent_digest(
     Ok((root, leaves))
 }
 
-/// The parent's entries of `scope` about codes of `range`.
+/// The parent's entries of `scope` about codes of `span`.
 async fn parent_entries(
     parent: &Parent,
     scope: LocalGovernmentCode,
-    range: LeafRange,
+    span: Span,
 ) -> Result<Vec<JournalEntry>, DigestError> {
     let scope = scope.to_string();
     let mut token: Option<String> = None;
@@ -239,7 +239,7 @@ async fn parent_entries(
     for _ in 0..PAGES_MAX {
         let page = parent
             .client
-            .digest_entries(&scope, range.start(), range.end(), token.as_deref())
+            .digest_entries(&scope, span.start, span.end, token.as_deref())
             .await?;
         for w in page.entries {
             out.push(JournalEntry::try_from(w).map_err(|b| DigestError::BadAnswer(b.to_string()))?);
@@ -414,48 +414,55 @@ pub async fn reconcile(
         return Ok((report, Vec::new()));
     }
     let ranges = juki_digest::differing(&mine.leaves, &leaves);
-    let mut missing: Vec<JournalEntry> = Vec::new();
-    for range in &ranges {
-        report.differing_ranges.push(range.to_string());
-        let theirs = parent_entries(parent, scope, *range).await?;
-        let r = *range;
-        let ours = blocking(node, move |s| {
-            let mut all = Vec::new();
-            let mut after = 0;
-            for _ in 0..PAGES_MAX {
-                let (page, next) = entries_in(s, scope, r, after, ENTRIES_PER_PAGE)?;
-                all.extend(page);
-                match next {
-                    Some(n) => after = n,
-                    None => break,
-                }
-            }
-            Ok(all)
-        })
-        .await?;
-        let ours_by_id: BTreeMap<&str, &JournalEntry> =
-            ours.iter().map(|e| (e.record_id.as_str(), e)).collect();
-        let theirs_by_id: BTreeMap<&str, &JournalEntry> =
-            theirs.iter().map(|e| (e.record_id.as_str(), e)).collect();
-        for (id, t) in &theirs_by_id {
-            match ours_by_id.get(id) {
-                None => missing.push((*t).clone()),
-                Some(o) if juki_digest::entry_hash(o) != juki_digest::entry_hash(t) => {
-                    report.conflicts.push(ReconcileConflict {
-                        record_id: (*id).to_string(),
-                        resident_code: o.resident_code.to_string(),
-                        range: range.to_string(),
-                        seq: o.seq,
-                    });
-                }
-                Some(_) => {}
+    report.differing_ranges = ranges.iter().map(ToString::to_string).collect();
+    let Some(span) = Span::covering(&ranges) else {
+        return Err(DigestError::BadAnswer(
+            "roots differ but no leaf does".into(),
+        ));
+    };
+    // One pass over each side's journal for every differing range, keeping only their entries.
+    let differing: std::collections::BTreeSet<LeafRange> = ranges.iter().copied().collect();
+    let within = |e: &JournalEntry| differing.contains(&LeafRange::of(e.resident_code));
+    let mut theirs = parent_entries(parent, scope, span).await?;
+    theirs.retain(within);
+    let mut ours = blocking(node, move |s| {
+        let mut all = Vec::new();
+        let mut after = 0;
+        for _ in 0..PAGES_MAX {
+            let (page, next) = entries_in(s, scope, span, after, ENTRIES_PER_PAGE)?;
+            all.extend(page);
+            match next {
+                Some(n) => after = n,
+                None => break,
             }
         }
-        report.missing_at_parent += ours_by_id
-            .keys()
-            .filter(|id| !theirs_by_id.contains_key(*id))
-            .count() as u64;
+        Ok(all)
+    })
+    .await?;
+    ours.retain(within);
+    let ours_by_id: BTreeMap<&str, &JournalEntry> =
+        ours.iter().map(|e| (e.record_id.as_str(), e)).collect();
+    let theirs_by_id: BTreeMap<&str, &JournalEntry> =
+        theirs.iter().map(|e| (e.record_id.as_str(), e)).collect();
+    let mut missing: Vec<JournalEntry> = Vec::new();
+    for (id, t) in &theirs_by_id {
+        match ours_by_id.get(id) {
+            None => missing.push((*t).clone()),
+            Some(o) if juki_digest::entry_hash(o) != juki_digest::entry_hash(t) => {
+                report.conflicts.push(ReconcileConflict {
+                    record_id: (*id).to_string(),
+                    resident_code: o.resident_code.to_string(),
+                    range: LeafRange::of(o.resident_code).to_string(),
+                    seq: o.seq,
+                });
+            }
+            Some(_) => {}
+        }
     }
+    report.missing_at_parent = ours_by_id
+        .keys()
+        .filter(|id| !theirs_by_id.contains_key(*id))
+        .count() as u64;
     // The order the recording node recorded them in.
     missing.sort_by_key(|e| e.origin);
     report.missing_here = missing.len() as u64;

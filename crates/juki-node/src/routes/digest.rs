@@ -13,7 +13,7 @@ use axum::extract::{Query, State};
 use axum::routing::{get, post};
 use juki_api::{DigestEntries, DigestResponse, ReconcileReport, WireEntry};
 use juki_audit::Action as AuditAction;
-use juki_digest::LeafRange;
+use juki_digest::Span;
 use juki_domain::LocalGovernmentCode;
 use juki_domain::catalogue::{DIG_NOT_HERE, NODE_BAD_QUERY, POLICY_ROLE};
 use juki_pki::Jurisdiction;
@@ -120,8 +120,12 @@ async fn get_entries(
         ));
     }
     linked_node(&node, &caller, scope)?;
-    let range = LeafRange::from_bounds(p.start, p.end)
-        .ok_or_else(|| bad("start", "start..end must be one leaf range of the digest"))?;
+    let span = Span::from_bounds(p.start, p.end).ok_or_else(|| {
+        bad(
+            "start",
+            "start..end must be whole leaf ranges of the digest (multiples of 4096)",
+        )
+    })?;
     let after = p
         .page_token
         .as_deref()
@@ -132,7 +136,7 @@ async fn get_entries(
         .transpose()?
         .unwrap_or(0);
     let (entries, next) = blocking(&node, move |s| {
-        digest::entries_in(s, scope, range, after, ENTRIES_PER_PAGE)
+        digest::entries_in(s, scope, span, after, ENTRIES_PER_PAGE)
     })
     .await?;
     let codes: Vec<String> = entries
