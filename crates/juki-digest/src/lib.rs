@@ -94,9 +94,12 @@ impl Span {
     /// The span `[start, end)` if both lie on leaf boundaries (or `end` at the end of the code
     /// space) and it is not empty.
     pub fn from_bounds(start: u64, end: u64) -> Option<Span> {
-        let on_boundary = |b: u64| b % LEAF_BODIES == 0 || b == ResidentCode::SPACE;
-        (start < end && end <= ResidentCode::SPACE && start % LEAF_BODIES == 0 && on_boundary(end))
-            .then_some(Span { start, end })
+        let on_boundary = |b: u64| b.is_multiple_of(LEAF_BODIES) || b == ResidentCode::SPACE;
+        (start < end
+            && end <= ResidentCode::SPACE
+            && start.is_multiple_of(LEAF_BODIES)
+            && on_boundary(end))
+        .then_some(Span { start, end })
     }
 
     /// From the first to the last of `ranges` (sorted), None when there are none.
