@@ -356,6 +356,10 @@ pub fn warning(node: &Node) -> Option<Warning> {
     Some(w)
 }
 
+/// How long after the start the first comparison runs (at most; an interval if shorter): a
+/// node restarted more often than its interval still compares.
+const FIRST_COMPARISON: Duration = Duration::from_secs(300);
+
 /// Every `[digest] interval_seconds`, compares this node's digests with its parent's, until
 /// `stop`. A failed comparison is logged and tried again at the next interval.
 pub(crate) async fn keep_comparing(
@@ -367,9 +371,10 @@ pub(crate) async fn keep_comparing(
         return;
     }
     let every = Duration::from_secs(node.config.digest.interval_seconds);
+    let mut wait = every.min(FIRST_COMPARISON);
     loop {
         tokio::select! {
-            () = tokio::time::sleep(every) => {}
+            () = tokio::time::sleep(wait) => wait = every,
             () = stop.notified() => return,
         }
         match compare_with_parent(&node, &parent).await {
