@@ -156,6 +156,15 @@ fn a_node_restored_from_an_older_backup_is_reconciled_from_its_prefecture() {
     let status = status_until(&demo, |s| digest_warning(s).is_some());
     let ranges = &digest_warning(&status).unwrap()["detail"]["ranges"]["131148"];
     assert_eq!(ranges.as_array().unwrap().len(), 3, "{status}");
+    let text = ok(&run(&[
+        "status",
+        "--profile",
+        p(&demo.profile("131148-admin")),
+    ]));
+    assert!(
+        text.contains("JK-DIG-0101") && text.contains(ranges[0].as_str().unwrap()),
+        "{text}"
+    );
     let differing = |n: u32| format!("juki_digest_differing_ranges{{scope=\"131148\"}} {n}");
     metric_until(&demo.profile("131148-admin"), &differing(3));
     // 東京都 compares 中野区's entries with the national node's: they agree.
