@@ -4,10 +4,9 @@
 //! ranges that differ), and reconcile at a municipal node, which repairs what it lost from the
 //! tier above.
 
-use crate::link::{PARENT_LINK, Parent};
+use crate::link::{LinkError, PARENT_LINK, Parent, blocking};
 use crate::server::Node;
 use juki_api::{DigestResponse, ReconcileConflict, ReconcileReport, Warning};
-use juki_client::ClientError;
 use juki_digest::{Builder, Digest, Hash, Leaf, LeafRange, Span};
 use juki_domain::LocalGovernmentCode;
 use juki_domain::catalogue::{DIG_CONFLICT, DIG_PARENT};
@@ -156,28 +155,12 @@ pub fn response(d: &Digest, after: Option<u64>) -> DigestResponse {
     }
 }
 
-/// What went wrong talking to the parent or reading the store.
-#[derive(Debug, thiserror::Error)]
-pub enum DigestError {
-    #[error("{0}")]
-    Parent(#[from] ClientError),
-    #[error("the parent's answer: {0}")]
-    BadAnswer(String),
-    #[error("{}: {err}", err.def())]
-    Store {
-        #[from]
-        err: StoreError,
-    },
-    #[error("store task failed")]
-    Task,
-}
-
-impl DigestError {
+impl LinkError {
     /// The catalogue entry to answer with.
     pub fn def(&self) -> &'static juki_domain::ErrorDef {
         match self {
-            DigestError::Store { err } => err.def(),
-            DigestError::Task => &juki_domain::catalogue::NODE_INTERNAL,
+            LinkError::Store { err } => err.def(),
+            LinkError::Task => &juki_domain::catalogue::NODE_INTERNAL,
             _ => &DIG_PARENT,
         }
     }
@@ -188,7 +171,7 @@ pub async fn parent_digest(
     parent: &Parent,
     scope: LocalGovernmentCode,
     cut: Option<Origin>,
-) -> Result<(Hash, Vec<Leaf>), DigestError> {
+) -> Result<(Hash, Vec<Leaf>), LinkError> {
     let scope = scope.to_string();
     let cut = cut.map(juki_digest::format_cut);
     let mut after = None;
@@ -197,12 +180,10 @@ pub async fn parent_digest(
     for _ in 0..PAGES_MAX {
         let page = parent.client.digest(&scope, cut.as_deref(), after).await?;
         let r = juki_digest::parse_hex(&page.root)
-            .ok_or_else(|| DigestError::BadAnswer("root".into()))?;
+            .ok_or_else(|| LinkError::BadAnswer("root".into()))?;
         if root.is_some_and(|x| x != r) {
             // The parent's journal grew between pages: start again.
-            return Err(DigestError::BadAnswer(
-                "the digest changed while read".into(),
-            ));
+            return Err(LinkError::BadAnswer("the digest changed while read".into()));
         }
         root = Some(r);
         for l in page.leaves {
@@ -210,7 +191,7 @@ pub async fn parent_digest(
                 index: l.index,
                 entries: l.entries,
                 hash: juki_digest::parse_hex(&l.hash)
-                    .ok_or_else(|| DigestError::BadAnswer("leaf hash".into()))?,
+                    .ok_or_else(|| LinkError::BadAnswer("leaf hash".into()))?,
             });
         }
         match page.next_after {
@@ -218,9 +199,9 @@ pub async fn parent_digest(
             None => break,
         }
     }
-    let root = root.ok_or_else(|| DigestError::BadAnswer("no page".into()))?;
+    let root = root.ok_or_else(|| LinkError::BadAnswer("no page".into()))?;
     if juki_digest::root(&leaves) != root {
-        return Err(DigestError::BadAnswer(
+        return Err(LinkError::BadAnswer(
             "the leaves do not make the root".into(),
         ));
     }
@@ -232,7 +213,7 @@ async fn parent_entries(
     parent: &Parent,
     scope: LocalGovernmentCode,
     span: Span,
-) -> Result<Vec<JournalEntry>, DigestError> {
+) -> Result<Vec<JournalEntry>, LinkError> {
     let scope = scope.to_string();
     let mut token: Option<String> = None;
     let mut out = Vec::new();
@@ -242,32 +223,21 @@ async fn parent_entries(
             .digest_entries(&scope, span.start, span.end, token.as_deref())
             .await?;
         for w in page.entries {
-            out.push(JournalEntry::try_from(w).map_err(|b| DigestError::BadAnswer(b.to_string()))?);
+            out.push(JournalEntry::try_from(w).map_err(|b| LinkError::BadAnswer(b.to_string()))?);
         }
         match page.next_page_token {
             Some(t) => token = Some(t),
             None => return Ok(out),
         }
     }
-    Err(DigestError::BadAnswer("too many pages".into()))
-}
-
-async fn blocking<T: Send + 'static>(
-    node: &Arc<Node>,
-    f: impl FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
-) -> Result<T, DigestError> {
-    let store = node.store.clone();
-    tokio::task::spawn_blocking(move || f(&*store))
-        .await
-        .map_err(|_| DigestError::Task)?
-        .map_err(DigestError::from)
+    Err(LinkError::BadAnswer("too many pages".into()))
 }
 
 /// The highest origin among the parent's entries of `scope` (None: it holds none).
 async fn parent_last_origin(
     parent: &Parent,
     scope: LocalGovernmentCode,
-) -> Result<Option<Origin>, DigestError> {
+) -> Result<Option<Origin>, LinkError> {
     // A page after every leaf: the root and the counts only.
     let page = parent
         .client
@@ -277,7 +247,7 @@ async fn parent_last_origin(
         None => Ok(None),
         Some(o) => juki_digest::parse_cut(&o)
             .map(Some)
-            .ok_or_else(|| DigestError::BadAnswer("last_origin".into())),
+            .ok_or_else(|| LinkError::BadAnswer("last_origin".into())),
     }
 }
 
@@ -291,7 +261,7 @@ async fn parent_last_origin(
 pub async fn compare_with_parent(
     node: &Arc<Node>,
     parent: &Parent,
-) -> Result<BTreeMap<LocalGovernmentCode, Vec<LeafRange>>, DigestError> {
+) -> Result<BTreeMap<LocalGovernmentCode, Vec<LeafRange>>, LinkError> {
     let mut acked_cuts = blocking(node, |s| cuts(s, s.link_acked(PARENT_LINK)?)).await?;
     // A municipal node compares its own entries even when it holds none (it lost them all).
     if let (crate::config::Role::Municipal, Some(me)) = (node.config.role, node.config.code) {
@@ -406,7 +376,7 @@ pub async fn reconcile(
     parent: &Parent,
     scope: LocalGovernmentCode,
     dry_run: bool,
-) -> Result<(ReconcileReport, Vec<String>), DigestError> {
+) -> Result<(ReconcileReport, Vec<String>), LinkError> {
     let mine = blocking(node, move |s| compute(s, scope, None)).await?;
     let (root, leaves) = parent_digest(parent, scope, None).await?;
     let mut report = ReconcileReport {
@@ -421,9 +391,7 @@ pub async fn reconcile(
     let ranges = juki_digest::differing(&mine.leaves, &leaves);
     report.differing_ranges = ranges.iter().map(ToString::to_string).collect();
     let Some(span) = Span::covering(&ranges) else {
-        return Err(DigestError::BadAnswer(
-            "roots differ but no leaf does".into(),
-        ));
+        return Err(LinkError::BadAnswer("roots differ but no leaf does".into()));
     };
     // One pass over each side's journal for every differing range, keeping only their entries.
     let differing: std::collections::BTreeSet<LeafRange> = ranges.iter().copied().collect();

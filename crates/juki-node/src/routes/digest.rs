@@ -4,7 +4,7 @@
 use super::{AppState, audit_changes, blocking, query_params};
 use crate::caller::Caller;
 use crate::config::Role;
-use crate::digest::{self, DigestError, ENTRIES_PER_PAGE};
+use crate::digest::{self, ENTRIES_PER_PAGE};
 use crate::error::ApiError;
 use crate::policy;
 use crate::server::Node;
@@ -188,7 +188,7 @@ async fn post_reconcile(
     };
     let (report, recovered) = digest::reconcile(&node, &parent, scope, p.dry_run)
         .await
-        .map_err(|e: DigestError| {
+        .map_err(|e: crate::link::LinkError| {
             tracing::warn!(error = %e, "reconcile failed");
             ApiError::with(e.def(), serde_json::json!({ "reason": e.to_string() }))
         })?;
