@@ -128,10 +128,13 @@ pub enum Action {
     /// Read the journal entries a municipality recorded, as this upper tier holds them
     /// (`GET /v1/export`): what a rebuild of its node starts from.
     ExportRecords,
+    /// Compare a municipal node's entries with its prefecture's and repair them from it
+    /// (`juki reconcile`, docs/backup.md).
+    Reconcile,
 }
 
 impl Action {
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 16] = [
         Action::ReadRecord,
         Action::Search,
         Action::Change,
@@ -147,6 +150,7 @@ impl Action {
         Action::CloseRecords,
         Action::RestoreNode,
         Action::ExportRecords,
+        Action::Reconcile,
     ];
 
     /// The action as written in requests, approvals and the docs.
@@ -167,6 +171,7 @@ impl Action {
             Action::CloseRecords => "close-records",
             Action::RestoreNode => "restore-node",
             Action::ExportRecords => "export-records",
+            Action::Reconcile => "reconcile",
         }
     }
 
@@ -177,7 +182,10 @@ impl Action {
     /// The tiers of node that serve this action.
     pub fn tiers(self) -> &'static [Tier] {
         match self {
-            Action::Change | Action::IssueCertificate | Action::CloseRecords => &[Tier::Municipal],
+            Action::Change
+            | Action::IssueCertificate
+            | Action::CloseRecords
+            | Action::Reconcile => &[Tier::Municipal],
             Action::IdentityLookup | Action::RestoreNode | Action::ExportRecords => {
                 &[Tier::Prefecture, Tier::National]
             }
@@ -258,6 +266,9 @@ pub fn scope(actor: Actor, action: Action) -> Scope {
         (MunicipalAdmin | PrefecturalAdmin, A::RestoreNode) => Own,
         (NationalOperator, A::RestoreNode | A::ExportRecords) => Any,
         (PrefecturalAdmin, A::ExportRecords) => Own,
+        // Repairing a node from the tier above: its administrators, and national operators.
+        (MunicipalAdmin | PrefecturalAdmin, A::Reconcile) => Own,
+        (NationalOperator, A::Reconcile) => Any,
         _ => No,
     }
 }
@@ -387,7 +398,7 @@ mod tests {
 
     /// The table as the docs state it, written out independently of [`scope`]: per action, the
     /// scope of each actor in [`Actor::ALL`] order, and the tiers that serve it.
-    const EXPECTED: [(&str, [&str; 7], &[&str]); 15] = [
+    const EXPECTED: [(&str, [&str; 7], &[&str]); 16] = [
         // clerk, m-admin, p-admin, operator, helpdesk, auditor, agency
         (
             "read-record",
@@ -459,6 +470,11 @@ mod tests {
             "export-records",
             ["-", "-", "own", "any", "-", "-", "-"],
             &["p", "n"],
+        ),
+        (
+            "reconcile",
+            ["-", "own", "own", "any", "-", "-", "-"],
+            &["m"],
         ),
     ];
 

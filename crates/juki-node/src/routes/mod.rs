@@ -38,6 +38,7 @@ use std::time::{Duration, Instant};
 mod approvals;
 mod batch;
 pub(crate) mod certificate;
+mod digest;
 pub(crate) mod gateway;
 pub(crate) mod identity;
 pub(crate) mod moves;
@@ -57,6 +58,7 @@ pub fn router(node: Arc<Node>) -> Router {
         .route("/v1/link/code-pools", post(link_code_pools))
         .merge(security::routes())
         .merge(batch::routes())
+        .merge(digest::routes())
         .merge(certificate::routes())
         .merge(moves::routes())
         .merge(gateway::routes())
@@ -575,6 +577,7 @@ async fn status(
     if crate::backup::overdue(&node) {
         warnings.push(Warning::from(&juki_domain::catalogue::BAK_OVERDUE));
     }
+    warnings.extend(crate::digest::warning(&node));
     if node.moves.is_some() && crate::moves::on_book(&node, |b| b.pending_notices()).await? > 0 {
         warnings.push(Warning::from(
             &juki_domain::catalogue::SVC_MOVE_NOTICE_PENDING,

@@ -9,6 +9,7 @@ pub mod cert;
 pub mod certificate;
 pub mod change;
 pub mod demo;
+pub mod digest;
 pub mod disclose;
 pub mod errors;
 pub mod gw;
