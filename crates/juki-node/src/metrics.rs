@@ -69,6 +69,15 @@ pub struct Metrics {
     pub backup_drill_failures: Counter,
     pub backup_drill_failed: Gauge,
     pub backup_drill_overdue: Gauge,
+    /// Cross-tier digests (docs/backup.md): when the last comparison with the parent finished
+    /// (Unix seconds), and the ranges it found differing, by scope (a municipality's code).
+    pub digest_last_run_seconds: Gauge,
+    pub digest_differing_ranges: Family<ScopeLabels, Gauge>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ScopeLabels {
+    pub scope: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -113,6 +122,8 @@ impl Metrics {
             backup_drill_failures: Counter::default(),
             backup_drill_failed: Gauge::default(),
             backup_drill_overdue: Gauge::default(),
+            digest_last_run_seconds: Gauge::default(),
+            digest_differing_ranges: Family::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -199,6 +210,16 @@ impl Metrics {
             "backup_drill_overdue",
             "1 while no restore drill has succeeded for more than two drill intervals (JK-BAK-0121)",
             m.backup_drill_overdue.clone(),
+        );
+        registry.register(
+            "digest_last_run_seconds",
+            "When the last comparison of this node's digests with its parent's finished, Unix seconds (0: none since start)",
+            m.digest_last_run_seconds.clone(),
+        );
+        registry.register(
+            "digest_differing_ranges",
+            "Code ranges whose entries differ from the parent's at the last comparison, by scope (JK-DIG-0101)",
+            m.digest_differing_ranges.clone(),
         );
         registry.register(
             "http_requests_shed",

@@ -137,6 +137,9 @@ enum Command {
         /// The new data directory: must not exist or be empty.
         #[arg(long, value_name = "DIR")]
         target: PathBuf,
+        /// Two-person approval of a restore of a node in service (docs/approvals.md).
+        #[command(flatten)]
+        approval: super::approval_gate::RestoreGate,
     },
     /// Forget snapshots beyond the retention and remove the data only they used. Retention
     /// counts full snapshots; each kept one keeps the journal snapshots its chain needs.
@@ -342,6 +345,7 @@ pub fn run(a: Args) -> Result<u8> {
             to_time,
             scratch,
             target,
+            approval,
         } => {
             let snapshot = snapshot.or(positional).unwrap_or_else(|| "latest".into());
             let point = match (to_seq, &to_time) {
@@ -356,6 +360,8 @@ pub fn run(a: Args) -> Result<u8> {
             step(&format!("restoring {snapshot} into {}", target.display()));
             let r =
                 juki_backup::restore(&repo.spec()?, &snapshot, point, &target).map_err(refused)?;
+            // A node in service: approved at its parent, or the restored copy is removed.
+            super::approval_gate::after_restore(&r.target, &approval)?;
             let epoch = if scratch {
                 None
             } else {
