@@ -156,8 +156,47 @@ fn a_municipal_node_restored_to_its_latest_backup_resumes_in_a_new_epoch_and_not
     });
     std::fs::remove_dir_all(&nakano).unwrap();
 
+    // A restore of a node in service is approved at its parent by two people.
+    let as_json = |profile: &str, args: &[&str]| {
+        let pf = demo.profile(profile);
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(["--profile", p(&pf), "--json"]);
+        json(&run(&all))
+    };
+    let tokyo_url = juki_client::Profile::load(&demo.profile("130001-admin"))
+        .unwrap()
+        .url;
+    let asked = as_json(
+        "national-operator",
+        &[
+            "approve",
+            "request-restore",
+            "131148",
+            "--operation",
+            "restore",
+            "--url",
+            &tokyo_url,
+            "--reason",
+            "storage lost",
+        ],
+    );
+    let id = asked["approval"]["id"].as_str().unwrap().to_string();
+    as_json("130001-admin", &["approve", "approve", &id]);
+    let admin = demo.profile("130001-admin");
+
     // Restored to the latest point the backups hold, in a new epoch.
-    let restored = json(&backup("restore", &["--target", p(&nakano), "--json"]));
+    let restored = json(&backup(
+        "restore",
+        &[
+            "--target",
+            p(&nakano),
+            "--json",
+            "--approval",
+            &id,
+            "--profile",
+            p(&admin),
+        ],
+    ));
     assert_eq!(restored["seq"], backed_up, "{restored}");
     assert_eq!(restored["snapshot"]["id"], full["id"], "{restored}");
     assert_eq!(

@@ -131,9 +131,6 @@ enum Command {
         /// e.g. 2026-11-24T09:00:00+09:00).
         #[arg(long, value_name = "TIME")]
         to_time: Option<String>,
-        /// An inspection copy: no new epoch (never serve it).
-        #[arg(long)]
-        scratch: bool,
         /// The new data directory: must not exist or be empty.
         #[arg(long, value_name = "DIR")]
         target: PathBuf,
@@ -343,7 +340,6 @@ pub fn run(a: Args) -> Result<u8> {
             snapshot,
             to_seq,
             to_time,
-            scratch,
             target,
             approval,
         } => {
@@ -362,6 +358,8 @@ pub fn run(a: Args) -> Result<u8> {
                 juki_backup::restore(&repo.spec()?, &snapshot, point, &target).map_err(refused)?;
             // A node in service: approved at its parent, or the restored copy is removed.
             super::approval_gate::after_restore(&r.target, &approval)?;
+            // An inspection copy (`--scratch`) starts no new epoch: it is never served.
+            let scratch = approval.scratch;
             let epoch = if scratch {
                 None
             } else {
