@@ -9,19 +9,10 @@
 mod util;
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use util::changes::{move_in_nakano, submit_ok};
 use util::demo::{Demo, free_base};
 use util::*;
-
-/// Polls `f` every 200 ms until it is true, for at most `secs` seconds.
-fn wait_for(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while !f() {
-        assert!(Instant::now() < deadline, "{what}: not within {secs} s");
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
 
 /// The resident code of change number `i` of the stream.
 fn code(i: u64) -> String {
