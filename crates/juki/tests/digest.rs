@@ -134,10 +134,16 @@ fn a_node_restored_from_an_older_backup_is_reconciled_from_its_prefecture() {
     let after = until_agree(&demo);
     assert_ne!(after, before);
 
-    // The storage of 中野区 is lost; it is restored from the backup, which predates them.
+    // The storage of 中野区 is lost; its store is put back from the backup, which predates
+    // them: an inspection copy (--scratch: no approval, no new epoch) whose store the test puts
+    // in place, so that the node holds exactly what it held at the backup. (The approved
+    // restore in a new epoch is tests/pitr.rs's.)
     demo.stop();
     let restored = dir.path().join("restored");
-    backup("restore", &["latest", "--target", p(&restored)]);
+    backup(
+        "restore",
+        &["latest", "--target", p(&restored), "--scratch"],
+    );
     for f in ["store.db-wal", "store.db-shm"] {
         let _ = std::fs::remove_file(nakano.join(f));
     }
