@@ -3,12 +3,14 @@
 //! `juki backup run`, by stock `restic backup` and by `borg create` (Debian's), the last two of a
 //! consistent copy of store.db (`sqlite3 … VACUUM INTO`). Prints, measured side by side in one
 //! run: each repository's stored bytes after the 30 days as a share of 30 full copies, backup
-//! time per day, and the time of a full restore of the latest state by each tool.
+//! time per day, and the time of a full restore of the latest state by each tool; then, where
+//! the command exists, the time of `juki rebuild --from-parent` in a demo nation.
 //!
 //! `cargo bench -p juki --bench backup [-- --residents N]`. Environment: JUKI_BENCH_RESIDENTS
 //! (the same as --residents), JUKI_BENCH_DAYS (30), JUKI_BENCH_DIR (where the node and the
 //! copies live; default the temp dir), JUKI_BENCH_REPO_DIR (where the three repositories live;
-//! default beside the node, on the same disk).
+//! default beside the node, on the same disk), JUKI_BENCH_REBUILD_RESIDENTS (the demo nation of
+//! the rebuild, 300,000), JUKI_BENCH_ONLY=rebuild (the rebuild alone).
 
 // A benchmark: a failed unwrap ends it with the reason.
 #![allow(clippy::unwrap_used)]
@@ -516,32 +518,44 @@ fn free_base() -> u16 {
         .unwrap()
 }
 
-/// `juki ARGS --profile DEMO/profiles/WHO.toml --json`, to success, as JSON.
-fn as_profile(demo: &Path, who: &str, args: &[&str]) -> serde_json::Value {
+/// `juki ARGS --profile DEMO/profiles/WHO.toml --json`: its JSON answer, which must have
+/// exited 0 unless `waits` (a request left for a second person exits 1 with its id).
+fn as_profile(demo: &Path, who: &str, args: &[&str], waits: bool) -> serde_json::Value {
     let profile = demo.join("profiles").join(format!("{who}.toml"));
-    let (out, _) = timed(
-        &format!("juki {args:?} as {who}"),
-        juki()
-            .args(args)
-            .arg("--profile")
-            .arg(&profile)
-            .arg("--json"),
+    let out = juki()
+        .args(args)
+        .arg("--profile")
+        .arg(&profile)
+        .arg("--json")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success() || (waits && out.status.code() == Some(1)),
+        "juki {args:?} as {who}: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-/// The URL a demo profile names.
-fn profile_url(demo: &Path, who: &str) -> String {
-    let text = std::fs::read_to_string(demo.join("profiles").join(format!("{who}.toml"))).unwrap();
-    text.lines()
-        .find_map(|l| l.strip_prefix("url = "))
+/// A demo node's URL, from demo.json (FORMATS §3).
+fn node_url(demo: &Path, code: &str) -> String {
+    let d: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(demo.join("demo.json")).unwrap()).unwrap();
+    d["nodes"]
+        .as_array()
         .unwrap()
-        .trim_matches('"')
+        .iter()
+        .find(|n| n["code"] == code)
+        .unwrap()["url"]
+        .as_str()
+        .unwrap()
         .to_string()
 }
 
 /// `juki rebuild --from-parent` of 中野区 in a demo nation of JUKI_BENCH_REBUILD_RESIDENTS
-/// (default 200,000) residents, as an operator would run it after losing the node's disk:
+/// (default 300,000) residents, as an operator would run it after losing the node's disk:
 /// a backup while it serves, the node stopped (a second person approves) and its data
 /// directory deleted, a restore-node request asked at 東京都 by a national operator and
 /// approved by 東京都's admin, then the rebuild timed. Measured only where the command exists.
@@ -556,7 +570,7 @@ fn rebuild_from_parent(base_dir: &Path) {
         println!("juki rebuild --from-parent: not measured (no such command at this commit)");
         return;
     }
-    let residents = env_u64("JUKI_BENCH_REBUILD_RESIDENTS", 200_000);
+    let residents = env_u64("JUKI_BENCH_REBUILD_RESIDENTS", 300_000);
     let tmp = tempfile::tempdir_in(base_dir).unwrap();
     let dir = tmp.path().join("demo");
     let t = Instant::now();
@@ -612,13 +626,14 @@ fn rebuild_from_parent(base_dir: &Path) {
         );
     }
     // The node stopped, a second person approving, and its disk lost.
-    let stop = as_profile(&dir, "131148-admin", &["node", "stop"]);
+    let stop = as_profile(&dir, "131148-admin", &["node", "stop"], true);
     let stop_id = stop["approval"]["id"].as_str().unwrap().to_string();
-    let cs_url = profile_url(&dir, "131148-admin");
+    let cs_url = node_url(&dir, CS);
     as_profile(
         &dir,
         "130001-admin",
         &["approve", "approve", &stop_id, "--url", &cs_url],
+        false,
     );
     let deadline = Instant::now() + std::time::Duration::from_secs(120);
     while std::fs::File::open(nakano.join("lock"))
@@ -635,7 +650,7 @@ fn rebuild_from_parent(base_dir: &Path) {
     std::fs::remove_dir_all(&nakano).unwrap();
 
     // Two people at 東京都 approve the rebuild; then it runs.
-    let tokyo_url = profile_url(&dir, "130001-admin");
+    let tokyo_url = node_url(&dir, "130001");
     let asked = as_profile(
         &dir,
         "national-operator",
@@ -650,9 +665,10 @@ fn rebuild_from_parent(base_dir: &Path) {
             "--reason",
             "disk lost",
         ],
+        true,
     );
     let id = asked["approval"]["id"].as_str().unwrap().to_string();
-    as_profile(&dir, "130001-admin", &["approve", "approve", &id]);
+    as_profile(&dir, "130001-admin", &["approve", "approve", &id], false);
     let admin = dir.join("profiles").join("130001-admin.toml");
     let (out, secs) = timed(
         "juki rebuild --from-parent",
