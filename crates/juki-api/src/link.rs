@@ -255,6 +255,9 @@ pub struct Warning {
     pub code: String,
     pub message_en: String,
     pub message_ja: String,
+    /// What the warning is about, when it names things (e.g. the ranges a digest differs in).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<serde_json::Value>,
 }
 
 impl From<&juki_domain::ErrorDef> for Warning {
@@ -263,6 +266,7 @@ impl From<&juki_domain::ErrorDef> for Warning {
             code: d.code.into(),
             message_en: d.message_en.into(),
             message_ja: d.message_ja.into(),
+            detail: None,
         }
     }
 }

@@ -17,4 +17,4 @@ mod testing;
 
 pub use error::ApprovalError;
 pub use request::*;
-pub use store::{APPROVALS_FILE, ApprovalStore};
+pub use store::{APPROVALS_FILE, ApprovalStore, TakeError};

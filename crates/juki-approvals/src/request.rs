@@ -445,7 +445,7 @@ pub fn check_reason(reason: Option<&str>) -> Result<(), ApprovalError> {
     })
 }
 
-fn check_identity(field: &'static str, s: &str) -> Result<(), ApprovalError> {
+pub(crate) fn check_identity(field: &'static str, s: &str) -> Result<(), ApprovalError> {
     check_text(field, s, Count::Bytes, 1, IDENTITY_BYTES_MAX)
 }
 

@@ -5,7 +5,7 @@
 //! decided. Calls block: an async caller runs them on a blocking thread.
 
 use crate::error::ApprovalError;
-use crate::request::{Decision, NewRequest, Request, RequestId, State, Target};
+use crate::request::{Decision, NewRequest, Request, RequestId, State, Target, check_identity};
 use rusqlite::{Row, Transaction, params};
 use std::path::Path;
 
@@ -13,7 +13,8 @@ use std::path::Path;
 pub const APPROVALS_FILE: &str = "approvals.db";
 
 /// Schema versions, in order; `user_version` counts those applied.
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    "
 CREATE TABLE requests (
     seq             INTEGER PRIMARY KEY,
     action          TEXT    NOT NULL,
@@ -33,7 +34,16 @@ CREATE TABLE requests (
     result          TEXT
 );
 CREATE INDEX requests_state ON requests (state, expires_at_ms);
-"];
+",
+    "
+CREATE TABLE uses (
+    seq        INTEGER PRIMARY KEY REFERENCES requests (seq),
+    used_by    TEXT    NOT NULL,
+    used_at_ms INTEGER NOT NULL,
+    what       TEXT    NOT NULL
+);
+",
+];
 
 const COLUMNS: &str = "seq, action, jurisdiction, object, effect, params, reason, requested_by, \
     requested_at_ms, expires_at_ms, state, decided_by, decided_at_ms, decision_reason, \
@@ -142,6 +152,50 @@ impl ApprovalStore {
         self.change(id, |r| r.finish(now_ms, outcome))
     }
 
+    /// Uses the executed request `id` once: an approval that allows an operation run outside
+    /// the node that holds it (a restore or rebuild of a child node, by `juki` at that node).
+    /// `fits` checks that the request is the one the operation needs; a request not executed,
+    /// or used before, is refused. The use is recorded (who, when, `what`) in the same
+    /// transaction, so two uses at once cannot both succeed.
+    pub fn take(
+        &self,
+        id: RequestId,
+        by: &str,
+        now_ms: i64,
+        what: &str,
+        fits: impl FnOnce(&Request) -> Result<(), String>,
+    ) -> Result<Request, TakeError> {
+        self.db.write(|tx| {
+            let r = select(tx, "seq = ?1", [id.0 as i64])?
+                .pop()
+                .ok_or_else(|| ApprovalError::NotFound(id.to_string()))?;
+            fits(&r).map_err(TakeError::Unfit)?;
+            if r.state != State::Executed {
+                return Err(TakeError::Unfit(format!(
+                    "request {id} is {}: only an approved (executed) one can be used",
+                    r.state
+                )));
+            }
+            if let Some((who, at)) = use_of(tx, id)? {
+                return Err(TakeError::Unfit(format!(
+                    "request {id} was already used by {who} at {at} ms"
+                )));
+            }
+            check_identity("used_by", by)?;
+            tx.execute(
+                "INSERT INTO uses (seq, used_by, used_at_ms, what) VALUES (?1, ?2, ?3, ?4)",
+                params![id.0 as i64, by, now_ms, what],
+            )
+            .map_err(ApprovalError::from)?;
+            Ok(r)
+        })
+    }
+
+    /// Who used request `id` and when, if it was used ([`ApprovalStore::take`]).
+    pub fn used(&self, id: RequestId) -> Result<Option<(String, i64)>, ApprovalError> {
+        Ok(use_of(&self.db.conn(), id)?)
+    }
+
     /// Reads `id`, applies `rule` and commits what it changed — also when the rule refuses,
     /// so that a request found expired is recorded as such.
     fn change(
@@ -161,6 +215,34 @@ impl ApprovalStore {
             Ok(ruled.map(|()| r))
         })?
     }
+}
+
+/// Why an approval could not be used ([`ApprovalStore::take`]).
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum TakeError {
+    /// The rules or the record refused it.
+    #[error(transparent)]
+    Approval(#[from] ApprovalError),
+    /// It is not an approval of this operation, not executed, or used already.
+    #[error("{0}")]
+    Unfit(String),
+}
+
+impl From<rusqlite::Error> for TakeError {
+    fn from(e: rusqlite::Error) -> TakeError {
+        TakeError::Approval(e.into())
+    }
+}
+
+/// Who used request `id` and when, if anyone did.
+fn use_of(conn: &rusqlite::Connection, id: RequestId) -> rusqlite::Result<Option<(String, i64)>> {
+    use rusqlite::OptionalExtension;
+    conn.query_row(
+        "SELECT used_by, used_at_ms FROM uses WHERE seq = ?1",
+        [id.0 as i64],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )
+    .optional()
 }
 
 /// Marks every pending request whose time has passed by `now_ms` as expired.
@@ -316,6 +398,46 @@ mod tests {
         assert_eq!(store.create(stop(), T0 + 3).unwrap().id, RequestId(3));
         let e = store.get(RequestId(99), T0).unwrap_err();
         assert_eq!(e.def().code, "JK-APPR-0101");
+    }
+
+    #[test]
+    fn an_executed_request_is_used_once_and_only_when_it_fits() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(&dir);
+        let a = store.create(stop(), T0).unwrap();
+        let fits = |r: &Request| match r.action.as_str() {
+            "stop-node" => Ok(()),
+            other => Err(format!("{other} is not stop-node")),
+        };
+        let unfit = |e: TakeError| matches!(e, TakeError::Unfit(_));
+        // Pending: not yet usable.
+        assert!(unfit(
+            store.take(a.id, OPERATOR, T0 + 1, "x", fits).unwrap_err()
+        ));
+        store.decide(a.id, Approve, OPERATOR, T0 + 2, None).unwrap();
+        store.finish(a.id, T0 + 3, Ok("granted".into())).unwrap();
+        // Of another kind: refused, and not spent by the refusal.
+        assert!(unfit(
+            store
+                .take(a.id, OPERATOR, T0 + 4, "x", |_| Err("no".into()))
+                .unwrap_err()
+        ));
+        assert_eq!(store.used(a.id).unwrap(), None);
+        let used = store.take(a.id, ADMIN, T0 + 5, "rebuild", fits).unwrap();
+        assert_eq!(used.id, a.id);
+        assert_eq!(store.used(a.id).unwrap(), Some((ADMIN.into(), T0 + 5)));
+        // Once only, also after a reopen.
+        drop(store);
+        let store = open(&dir);
+        let e = store
+            .take(a.id, ADMIN, T0 + 6, "rebuild", fits)
+            .unwrap_err();
+        assert!(e.to_string().contains("already used"), "{e}");
+        let e = store.take(RequestId(9), ADMIN, T0, "x", fits).unwrap_err();
+        assert_eq!(
+            e,
+            TakeError::Approval(ApprovalError::NotFound("A-000009".into()))
+        );
     }
 
     #[test]

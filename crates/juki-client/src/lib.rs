@@ -236,6 +236,59 @@ impl Client {
         Self::decode(resp).await
     }
 
+    /// A page of this node's digest of `scope`'s entries (docs/backup.md): at or below `cut`
+    /// (`EPOCH:SEQ`) when given, the leaves after index `after`.
+    pub async fn digest(
+        &self,
+        scope: &str,
+        cut: Option<&str>,
+        after: Option<u64>,
+    ) -> Result<juki_api::DigestResponse, ClientError> {
+        let mut q: Vec<(&str, String)> = vec![("scope", scope.to_string())];
+        if let Some(c) = cut {
+            q.push(("cut", c.to_string()));
+        }
+        if let Some(a) = after {
+            q.push(("after", a.to_string()));
+        }
+        let resp = self
+            .send(reqwest::Method::GET, "/v1/digest", |r| r.query(&q))
+            .await?;
+        Self::decode(resp).await
+    }
+
+    /// A page of `scope`'s entries about the code bodies `start..end` (one leaf range).
+    pub async fn digest_entries(
+        &self,
+        scope: &str,
+        start: u64,
+        end: u64,
+        page_token: Option<&str>,
+    ) -> Result<juki_api::DigestEntries, ClientError> {
+        let mut q: Vec<(&str, String)> = vec![
+            ("scope", scope.to_string()),
+            ("start", start.to_string()),
+            ("end", end.to_string()),
+        ];
+        if let Some(t) = page_token {
+            q.push(("page_token", t.to_string()));
+        }
+        let resp = self
+            .send(reqwest::Method::GET, "/v1/digest/entries", |r| r.query(&q))
+            .await?;
+        Self::decode(resp).await
+    }
+
+    /// Asks a municipal node to compare its entries with its parent's and repair them.
+    pub async fn reconcile(&self, dry_run: bool) -> Result<juki_api::ReconcileReport, ClientError> {
+        let resp = self
+            .send(reqwest::Method::POST, "/v1/digest/reconcile", |r| {
+                r.query(&[("dry_run", dry_run)])
+            })
+            .await?;
+        Self::decode(resp).await
+    }
+
     /// Asks this node, as its child, for a pool of resident codes.
     pub async fn request_pool(&self, req: &PoolRequest) -> Result<PoolGrant, ClientError> {
         let resp = self
@@ -542,6 +595,46 @@ impl Client {
         body: &juki_api::ReasonBody,
     ) -> Result<juki_api::Approval, ClientError> {
         self.post_json(&format!("/v1/approvals/{id}/approve"), body)
+            .await
+    }
+
+    /// One page of the entries municipality `recorded_by` recorded that this upper-tier node
+    /// holds, after position `after` of its journal (`GET /v1/export`).
+    pub async fn export(
+        &self,
+        recorded_by: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<juki_api::ExportPage, ClientError> {
+        let (after, limit) = (after.to_string(), limit.to_string());
+        let q = [
+            ("recorded_by", recorded_by),
+            ("after", after.as_str()),
+            ("limit", limit.as_str()),
+        ];
+        let resp = self
+            .send(reqwest::Method::GET, "/v1/export", |r| r.query(&q))
+            .await?;
+        Self::decode(resp).await
+    }
+
+    /// Asks this node (the parent of node `code`) for approval of a restore or rebuild of it.
+    pub async fn request_restore(
+        &self,
+        code: &str,
+        body: &juki_api::RestoreRequestBody,
+    ) -> Result<juki_api::OperationAnswer, ClientError> {
+        self.post_json(&format!("/v1/nodes/{}/restore", path_segment(code)), body)
+            .await
+    }
+
+    /// Uses the approved restore-node request `id` for the operation `body` names (once).
+    pub async fn use_approval(
+        &self,
+        id: &str,
+        body: &juki_api::UseApprovalBody,
+    ) -> Result<juki_api::Approval, ClientError> {
+        self.post_json(&format!("/v1/approvals/{}/use", path_segment(id)), body)
             .await
     }
 

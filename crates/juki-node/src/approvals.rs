@@ -60,6 +60,11 @@ impl Approvals {
             AuditAction::Change,
             crate::routes::gateway::apply_approved,
         );
+        a.register(
+            policy::Action::RestoreNode,
+            AuditAction::Admin("restore-node".into()),
+            crate::routes::restore::grant,
+        );
         a
     }
 

@@ -138,6 +138,34 @@ struct RawConfig {
     /// `[backup]`: the node's backup repository and schedule (docs/backup.md).
     #[serde(default, skip_serializing_if = "BackupSettings::is_unset")]
     backup: BackupSettings,
+    /// `[digest]`: how often the node compares its digests with its parent's (docs/backup.md).
+    #[serde(default, skip_serializing_if = "DigestSettings::is_default")]
+    digest: DigestSettings,
+}
+
+/// `[digest]` (docs/backup.md, "Cross-tier digests and reconcile").
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DigestSettings {
+    /// Seconds between comparisons of this node's digests with its parent's; 0: none.
+    pub interval_seconds: u64,
+}
+
+impl Default for DigestSettings {
+    fn default() -> DigestSettings {
+        DigestSettings {
+            interval_seconds: 86_400,
+        }
+    }
+}
+
+impl DigestSettings {
+    /// The longest interval accepted: 31 days.
+    pub const INTERVAL_SECONDS_MAX: u64 = 31 * 24 * 3600;
+
+    fn is_default(&self) -> bool {
+        *self == DigestSettings::default()
+    }
 }
 
 /// `[gateway]` (docs/gateway-formats.md): files submitted at a municipal node.
@@ -328,6 +356,8 @@ pub struct NodeConfig {
     pub store: StoreSetting,
     /// `[backup]`, the password file's path made absolute.
     pub backup: BackupSettings,
+    /// `[digest]`.
+    pub digest: DigestSettings,
 }
 
 /// A configuration error with its catalogue entry.
@@ -441,7 +471,18 @@ impl NodeConfig {
             store,
             store_schema,
             backup,
+            digest,
         } = raw;
+        if digest.interval_seconds > DigestSettings::INTERVAL_SECONDS_MAX {
+            return Err(cfg_err(
+                &CFG_INVALID,
+                format!(
+                    "digest.interval_seconds = {}: must be within 0..={}",
+                    digest.interval_seconds,
+                    DigestSettings::INTERVAL_SECONDS_MAX
+                ),
+            ));
+        }
         let certificates = CertificateSettings {
             font: data_dir.join(certificates.font),
         };
@@ -592,6 +633,7 @@ impl NodeConfig {
             gateway,
             store,
             backup,
+            digest,
         })
     }
 
@@ -743,6 +785,7 @@ pub fn init(opts: &InitOptions) -> Result<NodeConfig> {
         store: None,
         store_schema: None,
         backup: BackupSettings::default(),
+        digest: DigestSettings::default(),
     };
     let mut raw = raw;
     let config = NodeConfig::validate(&opts.data_dir, raw.clone())?;
@@ -952,6 +995,32 @@ mod tests {
             NodeConfig::load(dir.path()).unwrap_err().def.code,
             "JK-CFG-0101"
         );
+    }
+
+    #[test]
+    fn the_digest_interval_defaults_to_a_day_and_is_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        init(&opts(dir.path(), Role::Municipal, Some("131148"))).unwrap();
+        assert_eq!(
+            NodeConfig::load(dir.path())
+                .unwrap()
+                .digest
+                .interval_seconds,
+            86_400
+        );
+        let path = dir.path().join(CONFIG_FILE);
+        let text = std::fs::read_to_string(&path).unwrap();
+        for (value, ok) in [("0", true), ("2678400", true), ("2678401", false)] {
+            std::fs::write(
+                &path,
+                format!("{text}\n[digest]\ninterval_seconds = {value}\n"),
+            )
+            .unwrap();
+            match NodeConfig::load(dir.path()) {
+                Ok(c) => assert!(ok, "{value} accepted: {:?}", c.digest),
+                Err(e) => assert!(!ok && e.def.code == "JK-CFG-0102", "{value}: {e}"),
+            }
+        }
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod backup;
 pub mod caller;
 pub mod clock;
 pub mod config;
+pub mod digest;
 mod error;
 pub mod hours;
 pub mod link;

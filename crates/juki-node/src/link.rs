@@ -60,10 +60,14 @@ enum Round {
     Sent,
 }
 
+/// What went wrong talking to the parent or reading the store.
 #[derive(Debug, thiserror::Error)]
-enum LinkError {
+pub enum LinkError {
     #[error("{0}")]
     Client(#[from] ClientError),
+    /// The parent answered something that does not hold together.
+    #[error("the parent's answer: {0}")]
+    BadAnswer(String),
     #[error("{}: {err}", err.def())]
     Store {
         #[from]
@@ -73,7 +77,8 @@ enum LinkError {
     Task,
 }
 
-async fn blocking<T: Send + 'static>(
+/// Runs store work on a blocking thread.
+pub(crate) async fn blocking<T: Send + 'static>(
     node: &Arc<Node>,
     f: impl FnOnce(&dyn juki_store::Store) -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, LinkError> {

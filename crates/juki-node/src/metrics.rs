@@ -63,6 +63,15 @@ pub struct Metrics {
     pub backup_same_storage: Gauge,
     /// 1 while no scheduled backup has succeeded for more than two intervals.
     pub backup_overdue: Gauge,
+    /// Cross-tier digests (docs/backup.md): when the last comparison with the parent finished
+    /// (Unix seconds), and the ranges it found differing, by scope (a municipality's code).
+    pub digest_last_run_seconds: Gauge,
+    pub digest_differing_ranges: Family<ScopeLabels, Gauge>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ScopeLabels {
+    pub scope: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -103,6 +112,8 @@ impl Metrics {
             backup_failures: Counter::default(),
             backup_same_storage: Gauge::default(),
             backup_overdue: Gauge::default(),
+            digest_last_run_seconds: Gauge::default(),
+            digest_differing_ranges: Family::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -169,6 +180,16 @@ impl Metrics {
             "backup_overdue",
             "1 while no scheduled backup has succeeded for more than two intervals (JK-BAK-0115)",
             m.backup_overdue.clone(),
+        );
+        registry.register(
+            "digest_last_run_seconds",
+            "When the last comparison of this node's digests with its parent's finished, Unix seconds (0: none since start)",
+            m.digest_last_run_seconds.clone(),
+        );
+        registry.register(
+            "digest_differing_ranges",
+            "Code ranges whose entries differ from the parent's at the last comparison, by scope (JK-DIG-0101)",
+            m.digest_differing_ranges.clone(),
         );
         registry.register(
             "http_requests_shed",

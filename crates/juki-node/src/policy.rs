@@ -121,10 +121,20 @@ pub enum Action {
     /// Apply a change file that closes (消除) more records than a file may without a second
     /// person's approval (the gateway at the node, docs/gateway-formats.md).
     CloseRecords,
+    /// Restore a municipal node from its backup, or rebuild it from its parent, while it is in
+    /// service: requested and approved at the node's parent (the node may be gone), used once
+    /// by `juki rebuild` or `juki backup restore`.
+    RestoreNode,
+    /// Read the journal entries a municipality recorded, as this upper tier holds them
+    /// (`GET /v1/export`): what a rebuild of its node starts from.
+    ExportRecords,
+    /// Compare a municipal node's entries with its prefecture's and repair them from it
+    /// (`juki reconcile`, docs/backup.md).
+    Reconcile,
 }
 
 impl Action {
-    pub const ALL: [Action; 13] = [
+    pub const ALL: [Action; 16] = [
         Action::ReadRecord,
         Action::Search,
         Action::Change,
@@ -138,6 +148,9 @@ impl Action {
         Action::RevokeCertificate,
         Action::IssueCertificate,
         Action::CloseRecords,
+        Action::RestoreNode,
+        Action::ExportRecords,
+        Action::Reconcile,
     ];
 
     /// The action as written in requests, approvals and the docs.
@@ -156,6 +169,9 @@ impl Action {
             Action::RevokeCertificate => "revoke-certificate",
             Action::IssueCertificate => "issue-certificate",
             Action::CloseRecords => "close-records",
+            Action::RestoreNode => "restore-node",
+            Action::ExportRecords => "export-records",
+            Action::Reconcile => "reconcile",
         }
     }
 
@@ -166,8 +182,13 @@ impl Action {
     /// The tiers of node that serve this action.
     pub fn tiers(self) -> &'static [Tier] {
         match self {
-            Action::Change | Action::IssueCertificate | Action::CloseRecords => &[Tier::Municipal],
-            Action::IdentityLookup => &[Tier::Prefecture, Tier::National],
+            Action::Change
+            | Action::IssueCertificate
+            | Action::CloseRecords
+            | Action::Reconcile => &[Tier::Municipal],
+            Action::IdentityLookup | Action::RestoreNode | Action::ExportRecords => {
+                &[Tier::Prefecture, Tier::National]
+            }
             Action::RevokeCertificate => &[Tier::National],
             _ => &[Tier::Municipal, Tier::Prefecture, Tier::National],
         }
@@ -239,6 +260,15 @@ pub fn scope(actor: Actor, action: Action) -> Scope {
         (Auditor, A::ReadAudit) => Any,
         (MunicipalAdmin | PrefecturalAdmin, A::ManageOperators | A::StopNode) => Own,
         (NationalOperator, A::ManageOperators | A::StopNode | A::RevokeCertificate) => Any,
+        // A node in service restored or rebuilt: asked and approved at its parent by two of
+        // those who could stop it; the parent's copy read by the prefecture's and the
+        // nation's operators (the node itself reads it with its node certificate).
+        (MunicipalAdmin | PrefecturalAdmin, A::RestoreNode) => Own,
+        (NationalOperator, A::RestoreNode | A::ExportRecords) => Any,
+        (PrefecturalAdmin, A::ExportRecords) => Own,
+        // Repairing a node from the tier above: its administrators, and national operators.
+        (MunicipalAdmin | PrefecturalAdmin, A::Reconcile) => Own,
+        (NationalOperator, A::Reconcile) => Any,
         _ => No,
     }
 }
@@ -352,7 +382,7 @@ pub fn markdown() -> String {
     s.push_str(
         "\nTwo-person approval (docs/approvals.md): `stop-node` during operating hours \
          (`[hours]` in juki.toml; by default weekdays 9:00–17:00 Asia/Tokyo) and \
-         `revoke-certificate` always are created as requests; a second person whom this table \
+         `revoke-certificate` and `restore-node` always are created as requests; a second person whom this table \
          allows the same action on the same target approves them, never the requester \
          (`JK-POL-0106`).\n\n\
          Identity lookups need a purpose code from the node's configured list (`JK-POL-0104` \
@@ -368,7 +398,7 @@ mod tests {
 
     /// The table as the docs state it, written out independently of [`scope`]: per action, the
     /// scope of each actor in [`Actor::ALL`] order, and the tiers that serve it.
-    const EXPECTED: [(&str, [&str; 7], &[&str]); 12] = [
+    const EXPECTED: [(&str, [&str; 7], &[&str]); 16] = [
         // clerk, m-admin, p-admin, operator, helpdesk, auditor, agency
         (
             "read-record",
@@ -424,6 +454,26 @@ mod tests {
         (
             "issue-certificate",
             ["own", "own", "-", "-", "-", "-", "-"],
+            &["m"],
+        ),
+        (
+            "close-records",
+            ["own", "own", "-", "-", "-", "-", "-"],
+            &["m"],
+        ),
+        (
+            "restore-node",
+            ["-", "own", "own", "any", "-", "-", "-"],
+            &["p", "n"],
+        ),
+        (
+            "export-records",
+            ["-", "-", "own", "any", "-", "-", "-"],
+            &["p", "n"],
+        ),
+        (
+            "reconcile",
+            ["-", "own", "own", "any", "-", "-", "-"],
             &["m"],
         ),
     ];

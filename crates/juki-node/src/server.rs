@@ -61,6 +61,9 @@ pub struct Node {
     pub moves: Option<Arc<juki_moves::MoveStore>>,
     /// The font certificate PDFs are set in, once loaded (`[certificates] font`).
     certificate_font: Mutex<Option<Arc<juki_print::CertificateFont>>>,
+    /// The code ranges the last digest comparison with the parent found differing, by scope
+    /// (crate::digest).
+    pub(crate) digest_differences: Mutex<std::collections::BTreeMap<String, Vec<String>>>,
 }
 
 impl Node {
@@ -86,6 +89,7 @@ impl Node {
             routing: crate::routing::Routing::open(&config.data_dir),
             moves: None,
             certificate_font: Mutex::new(None),
+            digest_differences: Mutex::new(Default::default()),
             config,
         }
         .named()
@@ -306,6 +310,13 @@ pub async fn serve(
     if node.moves.is_some() {
         links.push(tokio::spawn(crate::moves::keep_moving(
             node.clone(),
+            stop_links.clone(),
+        )));
+    }
+    if let Some(parent) = &node.parent {
+        links.push(tokio::spawn(crate::digest::keep_comparing(
+            node.clone(),
+            parent.clone(),
             stop_links.clone(),
         )));
     }

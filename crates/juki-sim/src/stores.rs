@@ -6,8 +6,8 @@ use crate::Mutation;
 use crate::rng::Rng;
 use juki_domain::{LocalGovernmentCode, ResidentCode, ValidatedChange};
 use juki_store::{
-    BulkSummary, CodePool, JournalEntry, LinkFrom, Origin, Outcome, Received, ResidentView,
-    SearchHit, SearchQuery, Store, StoreError, StoreStats,
+    BulkSummary, CodePool, CodesAfterRestore, JournalEntry, LinkFrom, Origin, Outcome, Received,
+    Recovered, ResidentView, SearchHit, SearchQuery, SegmentSummary, Store, StoreError, StoreStats,
 };
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -201,6 +201,26 @@ impl<S: Store> Store for Faulty<S> {
 
     fn stats(&self) -> Result<StoreStats, StoreError> {
         self.read("stats", |s| s.stats())
+    }
+
+    fn begin_epoch(&self, codes: CodesAfterRestore) -> Result<u64, StoreError> {
+        self.write("begin_epoch", |s| s.begin_epoch(codes))
+    }
+
+    fn reindex_after(&self, after: u64) -> Result<u64, StoreError> {
+        self.write("reindex_after", |s| s.reindex_after(after))
+    }
+
+    fn export_segment(
+        &self,
+        after: u64,
+        out: &mut dyn std::io::Write,
+    ) -> Result<SegmentSummary, StoreError> {
+        self.read("export_segment", |s| s.export_segment(after, out))
+    }
+
+    fn recover(&self, entries: &[JournalEntry]) -> Result<Recovered, StoreError> {
+        self.write("recover", |s| s.recover(entries))
     }
 }
 
@@ -402,5 +422,25 @@ impl<S: Store> Store for Mutant<S> {
 
     fn stats(&self) -> Result<StoreStats, StoreError> {
         self.inner.stats()
+    }
+
+    fn begin_epoch(&self, codes: CodesAfterRestore) -> Result<u64, StoreError> {
+        self.inner.begin_epoch(codes)
+    }
+
+    fn reindex_after(&self, after: u64) -> Result<u64, StoreError> {
+        self.inner.reindex_after(after)
+    }
+
+    fn export_segment(
+        &self,
+        after: u64,
+        out: &mut dyn std::io::Write,
+    ) -> Result<SegmentSummary, StoreError> {
+        self.inner.export_segment(after, out)
+    }
+
+    fn recover(&self, entries: &[JournalEntry]) -> Result<Recovered, StoreError> {
+        self.inner.recover(entries)
     }
 }

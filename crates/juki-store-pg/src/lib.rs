@@ -20,8 +20,9 @@ mod txn;
 use juki_domain::{LocalGovernmentCode, ResidentCode, ValidatedChange};
 use juki_store::engine::{self, EntryMeta, HISTORY_ENTRIES_MAX};
 use juki_store::{
-    BulkSummary, CodePool, JOURNAL_LIMIT_MAX, JournalEntry, LinkFrom, Outcome, Received,
-    ResidentView, SEARCH_LIMIT_MAX, SearchHit, SearchQuery, Store, StoreError, StoreStats,
+    BulkSummary, CodePool, CodesAfterRestore, JOURNAL_LIMIT_MAX, JournalEntry, LinkFrom, Outcome,
+    Received, Recovered, ResidentView, SEARCH_LIMIT_MAX, SearchHit, SearchQuery, SegmentSummary,
+    Store, StoreError, StoreStats,
 };
 use postgres::error::SqlState;
 use postgres::{Client, NoTls, Statement, Transaction};
@@ -533,7 +534,7 @@ impl Store for PgStore {
         let tx = client;
         let st = statements.get(
             tx,
-            "SELECT r.status, r.last_seq, r.facts_seq, j.origin_seq IS NOT NULL \
+            "SELECT r.status, r.last_seq, r.facts_seq, j.origin_seq IS NOT NULL AND j.prev_seq IS NULL \
              FROM residents r JOIN journal j ON j.seq = r.last_seq WHERE r.resident_code = $1",
         )?;
         let rows = tx.query(&st, &[&(code.get() as i64)]).db()?;
@@ -732,6 +733,100 @@ impl Store for PgStore {
         }))
     }
 
+    fn begin_epoch(&self, codes: CodesAfterRestore) -> Result<u64, StoreError> {
+        let mut conn = self.conn()?;
+        let Conn { client, .. } = &mut *conn;
+        let (mut tx, head) = txn::begin(client)?;
+        let epoch: i64 = get(
+            &tx.query_one("SELECT coalesce(max(epoch), 1) + 1 FROM epochs", &[])
+                .db()?,
+            0,
+        )?;
+        tx.execute(
+            "INSERT INTO epochs (epoch, first_seq) VALUES ($1, $2)",
+            &[&epoch, &(head as i64 + 1)],
+        )
+        .db()?;
+        tx.batch_execute("UPDATE links SET acked_seq = 0; DELETE FROM links_in")
+            .db()?;
+        match codes {
+            CodesAfterRestore::Abandon => {
+                tx.batch_execute("UPDATE code_pools SET next_body = end_body")
+                    .db()?;
+            }
+            CodesAfterRestore::SkipAhead(n) => {
+                let n = i64::try_from(n).unwrap_or(i64::MAX);
+                tx.execute(
+                    "UPDATE code_pools SET next_body = least(end_body, next_body + $1)",
+                    &[&n],
+                )
+                .db()?;
+            }
+        }
+        tx.commit().db()?;
+        Ok(epoch as u64)
+    }
+
+    fn reindex_after(&self, after: u64) -> Result<u64, StoreError> {
+        let mut conn = self.conn()?;
+        let Conn { client, statements } = &mut *conn;
+        let (mut tx, head) = txn::begin(client)?;
+        let rows = tx
+            .query(
+                "SELECT seq, resident_code, previous_code, status, \
+                        origin_seq IS NOT NULL AND prev_seq IS NULL \
+                 FROM journal WHERE seq > $1 ORDER BY seq",
+                &[&(after as i64)],
+            )
+            .db()?;
+        let index = rows
+            .iter()
+            .map(rows::index_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut txn = PgTxn::new(&mut tx, statements, head, None);
+        let written = engine::reindex(&mut txn, &index)?;
+        txn.finish()?;
+        advance_pools(
+            &mut tx,
+            index
+                .iter()
+                .flat_map(|r| std::iter::once(r.resident_code).chain(r.previous_code)),
+        )?;
+        tx.commit().db()?;
+        Ok(written)
+    }
+
+    fn export_segment(
+        &self,
+        _after: u64,
+        _out: &mut dyn std::io::Write,
+    ) -> Result<SegmentSummary, StoreError> {
+        // PostgreSQL keeps its own write-ahead log: point-in-time recovery of a node on
+        // PostgreSQL is PostgreSQL's (docs/operations-postgres.md), its snapshots pg_dump's.
+        Err(StoreError::Io(
+            "journal segments are written by the SQLite store; a PostgreSQL node's point-in-time \
+             recovery is PostgreSQL's WAL archiving"
+                .into(),
+        ))
+    }
+
+    fn recover(&self, entries: &[JournalEntry]) -> Result<Recovered, StoreError> {
+        let mut conn = self.conn()?;
+        let Conn { client, statements } = &mut *conn;
+        let (mut tx, head) = txn::begin(client)?;
+        let mut txn = PgTxn::new(&mut tx, statements, head, None);
+        let recovered = engine::recover_all(&mut txn, entries)?;
+        txn.finish()?;
+        advance_pools(
+            &mut tx,
+            entries
+                .iter()
+                .flat_map(|e| std::iter::once(e.resident_code).chain(e.previous_code)),
+        )?;
+        tx.commit().db()?;
+        Ok(recovered)
+    }
+
     fn stats(&self) -> Result<StoreStats, StoreError> {
         self.read(|tx, _| {
             let row = tx
@@ -756,4 +851,22 @@ impl Store for PgStore {
             })
         })
     }
+}
+
+/// Moves each code pool past any of `codes` it holds unassigned (a recovered or re-indexed
+/// entry may use a code the pool would otherwise hand out again).
+fn advance_pools(
+    tx: &mut Transaction<'_>,
+    codes: impl Iterator<Item = ResidentCode>,
+) -> Result<(), StoreError> {
+    let st = tx
+        .prepare(
+            "UPDATE code_pools SET next_body = $1 + 1 \
+             WHERE start_body <= $1 AND $1 < end_body AND next_body <= $1",
+        )
+        .db()?;
+    for code in codes {
+        tx.execute(&st, &[&(code.body() as i64)]).db()?;
+    }
+    Ok(())
 }

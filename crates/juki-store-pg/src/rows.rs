@@ -383,3 +383,15 @@ pub(crate) fn read_meta(row: &Row) -> Result<EntryMeta, StoreError> {
         recorded_at_ms: get(row, 8)?,
     })
 }
+
+/// A journal row as the re-index after a restore reads it: seq, resident_code, previous_code,
+/// status, and whether it is a forwarded entry (kept origin, no chain here).
+pub(crate) fn index_row(row: &Row) -> Result<juki_store::engine::IndexRow, StoreError> {
+    Ok(juki_store::engine::IndexRow {
+        seq: get::<i64>(row, 0)? as u64,
+        resident_code: resident_code(get(row, 1)?)?,
+        previous_code: get::<Option<i64>>(row, 2)?.map(resident_code).transpose()?,
+        status: codec::status(get(row, 3)?)?,
+        forwarded: get(row, 4)?,
+    })
+}

@@ -13,6 +13,7 @@
 #![allow(clippy::unwrap_used)]
 
 pub mod net;
+pub mod restore;
 
 use crate::{CodePool, Outcome, SearchQuery, Store};
 use juki_domain::change::{RawChange, ValidationContext, validate};
@@ -60,6 +61,14 @@ pub fn valid_at(raw: &RawChange, node: LocalGovernmentCode) -> ValidatedChange {
         today: Date::constant(2026, 11, 1),
     };
     validate(raw, &ctx).unwrap_or_else(|p| panic!("fixture invalid: {p:?}"))
+}
+
+/// A birth row (no code: one is assigned), effective on the birth date.
+pub fn birth_row(record_id: &str) -> RawChange {
+    RawChange {
+        birth_date: "2026-04-01".into(),
+        ..raw(ChangeKind::Birth, record_id, None)
+    }
 }
 
 pub fn code(body: u64) -> ResidentCode {
@@ -340,12 +349,7 @@ pub fn search_by_four_facts(s: &dyn Store) {
 }
 
 pub fn codes_are_assigned_from_the_pool(s: &dyn Store) {
-    let birth = |id: &str| {
-        valid(&RawChange {
-            birth_date: "2026-04-01".into(),
-            ..raw(ChangeKind::Birth, id, None)
-        })
-    };
+    let birth = |id: &str| valid(&birth_row(id));
     assert_eq!(refused_code(&apply1(s, &birth("P0"))), "JK-CODE-0204");
     s.add_code_pool(CodePool {
         start: 131_140_000,
@@ -588,6 +592,19 @@ macro_rules! conformance_tests {
             link_positions_persist,
             tiers_converge_whatever_the_arrival_order
         );
+        $crate::conformance_tests!(@restore $fresh;
+            recovery_from_the_parent_rebuilds_the_records,
+            recovery_keeps_local_fields_it_is_given,
+            a_new_epoch_starts_links_and_codes_over
+        );
+    };
+    (@restore $fresh:path; $($name:ident),*) => {
+        $(
+            #[test]
+            fn $name() {
+                $crate::conformance::restore::$name(&$fresh);
+            }
+        )*
     };
     (@net $fresh:path; $($name:ident),*) => {
         $(

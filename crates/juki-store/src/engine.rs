@@ -278,6 +278,35 @@ pub fn converge(code: ResidentCode, entries: &[EntryMeta]) -> Option<&EntryMeta>
     })
 }
 
+/// A journal entry taken apart again: the change it recorded (about `code`, the code before the
+/// change) and the record after it, with `local` as its local-only fields.
+fn entry_parts(
+    entry: &JournalEntry,
+    code: ResidentCode,
+    local: juki_domain::LocalFields,
+) -> (ValidatedChange, StoredResident) {
+    let change = ValidatedChange {
+        record_id: entry.record_id.clone(),
+        kind: entry.kind,
+        effective_date: entry.effective_date,
+        notified_date: entry.notified_date,
+        resident_code: Some(code),
+        facts: entry.facts.clone(),
+        planned_date: entry.planned_date,
+        destination: entry.destination.clone(),
+        local: local.clone(),
+    };
+    let resident = StoredResident {
+        record: juki_domain::IdentityRecord {
+            resident_code: entry.resident_code,
+            facts: entry.facts.clone(),
+        },
+        status: entry.status,
+        local,
+    };
+    (change, resident)
+}
+
 /// Applies one entry a child node forwarded, inside `txn`, as an upper tier does: appends it
 /// to this node's journal unless it is held already (by origin or by record id), and
 /// recomputes the record of each code it touches by [`converge`].
@@ -286,25 +315,11 @@ pub fn converge(code: ResidentCode, entries: &[EntryMeta]) -> Option<&EntryMeta>
 /// without starting a new epoch: it is refused with [`StoreError::OriginReused`] rather than
 /// guessed at.
 pub fn apply_forwarded(txn: &mut dyn Txn, entry: &JournalEntry) -> Result<Outcome, StoreError> {
-    let change = ValidatedChange {
-        record_id: entry.record_id.clone(),
-        kind: entry.kind,
-        effective_date: entry.effective_date,
-        notified_date: entry.notified_date,
-        resident_code: Some(entry.resident_code),
-        facts: entry.facts.clone(),
-        planned_date: entry.planned_date,
-        destination: entry.destination.clone(),
-        local: juki_domain::LocalFields::default(),
-    };
-    let resident = StoredResident {
-        record: juki_domain::IdentityRecord {
-            resident_code: entry.resident_code,
-            facts: entry.facts.clone(),
-        },
-        status: entry.status,
-        local: juki_domain::LocalFields::default(),
-    };
+    let (change, resident) = entry_parts(
+        entry,
+        entry.resident_code,
+        juki_domain::LocalFields::default(),
+    );
     let new = NewEntry {
         recorded_by: entry.recorded_by,
         recorded_at_ms: entry.recorded_at_ms,
@@ -453,4 +468,142 @@ pub fn view(
         local,
     };
     Ok(crate::ResidentView { current, history })
+}
+
+/// What [`recover_one`] did with one entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecoveredOne {
+    /// Recorded again under sequence `seq`; `local_missing`: the entry came without local-only
+    /// fields (a parent never holds them), so the resident's previous ones here were kept.
+    Applied { seq: u64, local_missing: bool },
+    /// This node holds the change already (by its record id).
+    Held,
+}
+
+/// Records again, inside `txn`, an entry this municipal node recorded and lost (as its parent
+/// holds it, or as a backup held it): appended under the next sequence with its origin kept,
+/// so the parent skips it when it is forwarded again, and the resident's history chain and state
+/// advance as for a change applied here ([`apply_one`]'s bookkeeping, without its rules: the
+/// change was accepted once already).
+pub fn recover_one(txn: &mut dyn Txn, entry: &JournalEntry) -> Result<RecoveredOne, StoreError> {
+    if txn.seen(entry.recorded_by, &entry.record_id)?.is_some() {
+        return Ok(RecoveredOne::Held);
+    }
+    // The code the person had before this change: for a code change, the old one.
+    let before_code = entry.previous_code.unwrap_or(entry.resident_code);
+    let prev = txn.resident(before_code)?;
+    let local_missing = entry.local.is_empty();
+    let local = match (&prev, local_missing) {
+        (Some(h), true) => h.resident.local.clone(),
+        _ => entry.local.clone(),
+    };
+    let (change, resident) = entry_parts(entry, before_code, local);
+    let new = NewEntry {
+        recorded_by: entry.recorded_by,
+        recorded_at_ms: entry.recorded_at_ms,
+        change: &change,
+        resident: &resident,
+        previous_code: entry.previous_code,
+        prev_seq: prev.as_ref().map(|h| h.state.last_seq),
+        origin: Some(entry.origin),
+    };
+    let Some(seq) = txn.append(&new)? else {
+        return Ok(RecoveredOne::Held);
+    };
+    let recoded = entry.previous_code.filter(|p| *p != entry.resident_code);
+    if let Some(old) = recoded {
+        let state = ResidentState {
+            status: RecordStatus::Closed,
+            last_seq: seq,
+            facts_seq: prev.as_ref().map_or(seq, |h| h.state.facts_seq),
+        };
+        txn.put_resident(old, state, prev.as_ref().map(|h| h.state.status))?;
+    }
+    let before = match recoded {
+        Some(_) => txn.state(entry.resident_code)?.map(|s| s.status),
+        None => prev.as_ref().map(|h| h.state.status),
+    };
+    let state = ResidentState {
+        status: entry.status,
+        last_seq: seq,
+        facts_seq: seq,
+    };
+    txn.put_resident(entry.resident_code, state, before)?;
+    Ok(RecoveredOne::Applied { seq, local_missing })
+}
+
+/// [`recover_one`] for each entry, in order, counted.
+pub fn recover_all(
+    txn: &mut dyn Txn,
+    entries: &[JournalEntry],
+) -> Result<crate::Recovered, StoreError> {
+    let mut r = crate::Recovered::default();
+    for e in entries {
+        match recover_one(txn, e)? {
+            RecoveredOne::Applied { local_missing, .. } => {
+                r.applied += 1;
+                r.local_fields_missing += u64::from(local_missing);
+            }
+            RecoveredOne::Held => r.already_held += 1,
+        }
+    }
+    Ok(r)
+}
+
+/// A journal row as [`reindex`] needs it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IndexRow {
+    pub seq: u64,
+    pub resident_code: ResidentCode,
+    pub previous_code: Option<ResidentCode>,
+    pub status: RecordStatus,
+    /// A forwarded entry at an upper tier (kept origin, no history chain here): its record is
+    /// chosen by [`converge`]. Otherwise the entry heads the person's chain, as at the
+    /// municipal node that recorded it (recovered entries included).
+    pub forwarded: bool,
+}
+
+/// Brings the resident index up to date with journal rows already in the journal (applied as
+/// plain SQL from a backup segment), in sequence order, by the same rules as when they were
+/// first applied. Returns how many residents it wrote.
+pub fn reindex(txn: &mut dyn Txn, rows: &[IndexRow]) -> Result<u64, StoreError> {
+    let mut written = std::collections::BTreeSet::new();
+    for r in rows {
+        let codes = std::iter::once(r.resident_code)
+            .chain(r.previous_code.filter(|p| *p != r.resident_code));
+        for code in codes {
+            let before = txn.state(code)?;
+            let state = if r.forwarded {
+                let about: Vec<EntryMeta> = txn
+                    .about(code)?
+                    .into_iter()
+                    .filter(|m| m.seq <= r.seq)
+                    .collect();
+                let winner = converge(code, &about).ok_or_else(|| {
+                    StoreError::Corrupt(format!("journal entry {} is not found by code", r.seq))
+                })?;
+                ResidentState {
+                    status: winner.status_for(code),
+                    last_seq: r.seq,
+                    facts_seq: winner.seq,
+                }
+            } else if code == r.resident_code {
+                ResidentState {
+                    status: r.status,
+                    last_seq: r.seq,
+                    facts_seq: r.seq,
+                }
+            } else {
+                // The old code of a code change keeps its facts; its history ends here.
+                ResidentState {
+                    status: RecordStatus::Closed,
+                    last_seq: r.seq,
+                    facts_seq: before.map_or(r.seq, |s| s.facts_seq),
+                }
+            };
+            txn.put_resident(code, state, before.map(|s| s.status))?;
+            written.insert(code);
+        }
+    }
+    Ok(written.len() as u64)
 }

@@ -19,7 +19,7 @@ mod types;
 pub mod conformance;
 
 pub use error::StoreError;
-pub use sqlite::{SqliteOptions, SqliteStore};
+pub use sqlite::{SqliteOptions, SqliteStore, segment_summary};
 pub use types::*;
 
 use juki_domain::{LocalGovernmentCode, ResidentCode, ValidatedChange};
@@ -90,6 +90,35 @@ pub trait Store: Send + Sync {
 
     /// Counts and positions, for status and metrics.
     fn stats(&self) -> Result<StoreStats, StoreError>;
+
+    /// Starts a new epoch after a restore or a rebuild (BRIEF §7): epoch max + 1, beginning at
+    /// the journal head + 1. Every outgoing link's acknowledged position goes back to 0 (the
+    /// parent answers where it stands; what it holds is skipped by origin), every incoming
+    /// link's position is forgotten (children send again; duplicates are skipped), and the
+    /// unused codes of the pools are treated as `codes` says. Returns the new epoch.
+    fn begin_epoch(&self, codes: CodesAfterRestore) -> Result<u64, StoreError>;
+
+    /// Recomputes the resident index and the counts for every resident touched by a journal
+    /// entry after `after`, from the journal alone, and moves every code pool past the codes
+    /// those entries use: what applying journal rows with plain SQL leaves undone. Returns how
+    /// many residents it wrote.
+    fn reindex_after(&self, after: u64) -> Result<u64, StoreError>;
+
+    /// Writes the journal after `after` up to the head, in one read transaction, as a
+    /// plain-SQL segment that brings a copy of this store at `after` to exactly this store at
+    /// the segment's end (docs/backup.md, "Journal segments").
+    fn export_segment(
+        &self,
+        after: u64,
+        out: &mut dyn std::io::Write,
+    ) -> Result<SegmentSummary, StoreError>;
+
+    /// At a municipal node: records again entries this node recorded and lost (as its parent
+    /// holds them, identity only, or as a backup held them), in the order given, each under a
+    /// new sequence but keeping its origin, so the parent skips those it holds when they are
+    /// forwarded again. Entries held already (by record id) are skipped; code pools move past
+    /// the codes the entries use.
+    fn recover(&self, entries: &[JournalEntry]) -> Result<Recovered, StoreError>;
 }
 
 /// A boxed store is a store: a node holds whichever implementation its configuration chose.
@@ -146,5 +175,21 @@ impl<S: Store + ?Sized> Store for Box<S> {
     }
     fn stats(&self) -> Result<StoreStats, StoreError> {
         (**self).stats()
+    }
+    fn begin_epoch(&self, codes: CodesAfterRestore) -> Result<u64, StoreError> {
+        (**self).begin_epoch(codes)
+    }
+    fn reindex_after(&self, after: u64) -> Result<u64, StoreError> {
+        (**self).reindex_after(after)
+    }
+    fn export_segment(
+        &self,
+        after: u64,
+        out: &mut dyn std::io::Write,
+    ) -> Result<SegmentSummary, StoreError> {
+        (**self).export_segment(after, out)
+    }
+    fn recover(&self, entries: &[JournalEntry]) -> Result<Recovered, StoreError> {
+        (**self).recover(entries)
     }
 }

@@ -183,3 +183,38 @@ impl BulkSummary {
         }
     }
 }
+
+/// What a restored or rebuilt node does with the unused resident codes of its pools: the copy
+/// may be older than codes it had already assigned or handed out, and a code is never assigned
+/// twice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CodesAfterRestore {
+    /// A node with a parent: give up every unused code of every pool (it asks for new pools).
+    Abandon,
+    /// The national node, which has no one to ask: advance each pool's next code by this many,
+    /// bounded by the pool's end.
+    SkipAhead(u64),
+}
+
+/// A journal segment written by [`crate::Store::export_segment`]: the entries after `after` up
+/// to and including `to`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SegmentSummary {
+    pub after: u64,
+    pub to: u64,
+    pub entries: u64,
+    /// When the segment's last entry was recorded, ms since the Unix epoch (None: empty).
+    pub last_recorded_at_ms: Option<i64>,
+}
+
+/// What [`crate::Store::recover`] did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Recovered {
+    /// Entries recorded again, under new sequences, keeping their origin.
+    pub applied: u64,
+    /// Entries this node held already (by `(recorded_by, record_id)`).
+    pub already_held: u64,
+    /// Applied entries that came without local-only fields (a parent never holds them): the
+    /// resident's previous ones here were kept, or none.
+    pub local_fields_missing: u64,
+}

@@ -71,6 +71,13 @@ enum Command {
     Route(cmd::route::Args),
     /// Backups into a restic-format repository on other storage (docs/backup.md).
     Backup(cmd::backup::Args),
+    /// Rebuild a municipal node whose data was lost: `rebuild --from-parent --data DIR`, from
+    /// its parent's copy and its latest backup (two-person approval at the parent).
+    Rebuild(cmd::rebuild::Args),
+    /// A node's cross-tier digest of one municipality's entries: its root and leaf count.
+    Digest(cmd::digest::Args),
+    /// At a municipal node: compare its entries with its prefecture's and repair them from it.
+    Reconcile(cmd::digest::ReconcileArgs),
 }
 
 fn main() -> ExitCode {
@@ -112,6 +119,9 @@ fn main() -> ExitCode {
         Command::Login(a) => cmd::login::run(a),
         Command::Route(a) => cmd::route::run(a),
         Command::Backup(a) => cmd::backup::run(a),
+        Command::Rebuild(a) => cmd::rebuild::run(a),
+        Command::Digest(a) => cmd::digest::run(a),
+        Command::Reconcile(a) => cmd::digest::reconcile(a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

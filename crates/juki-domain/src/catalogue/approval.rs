@@ -84,6 +84,22 @@ pub static APPR_STORAGE: ErrorDef = ErrorDef {
     cause: "DATA/approvals.db cannot be opened, read or written (disk full, permissions, damage), or the node was started without it.",
     remedy: "Check free space and the file's permissions, then restart the node; the node's log names the error.",
 };
+pub static APPR_NEEDED: ErrorDef = ErrorDef {
+    code: "JK-APPR-0111",
+    class: Forbidden,
+    message_ja: "稼働中のノードの復元・再構築には二人目の承認が必要です",
+    message_en: "Restoring or rebuilding a node in service needs an approved request",
+    cause: "The node's juki.toml names a parent, so the node is in service: `juki rebuild` and `juki backup restore` (without --scratch) of it need a restore-node request approved at its parent by a second person.",
+    remedy: "At the parent: `juki approve request-restore CODE --operation rebuild|restore --profile PARENT-PROFILE`; a second person runs `juki approve approve ID`; then run the command again with `--approval ID --profile PARENT-PROFILE`.",
+};
+pub static APPR_NOT_USABLE: ErrorDef = ErrorDef {
+    code: "JK-APPR-0112",
+    class: Conflict,
+    message_ja: "この承認はこの操作に使えません",
+    message_en: "The approval does not allow this operation",
+    cause: "An approval allows one restore or rebuild, once: this one is of another kind, for another node or operation, not approved (yet), or already used.",
+    remedy: "See it with `juki approve show ID --profile PARENT-PROFILE`; request a new one for this node and operation if needed.",
+};
 
 pub(super) static DEFS: &[&ErrorDef] = &[
     &APPR_NOT_FOUND,
@@ -96,4 +112,6 @@ pub(super) static DEFS: &[&ErrorDef] = &[
     &APPR_REJECTED,
     &APPR_FAILED,
     &APPR_STORAGE,
+    &APPR_NEEDED,
+    &APPR_NOT_USABLE,
 ];

@@ -122,6 +122,30 @@ pub static BAK_OVERDUE: ErrorDef = ErrorDef {
     cause: "No scheduled backup has succeeded for more than two intervals: they fail (the node log says why) or take too long.",
     remedy: "Read the node log for the backup's error, fix the repository or its access, and run `juki backup run --data DIR` to catch up.",
 };
+pub static BAK_REBUILD_HAS_STORE: ErrorDef = ErrorDef {
+    code: "JK-BAK-0131",
+    class: Conflict,
+    message_ja: "データディレクトリに台帳データが残っているため再構築できません",
+    message_en: "The data directory still holds a store; rebuild needs one without",
+    cause: "`juki rebuild --from-parent` creates a new store and records what the parent and the backup hold; a store.db (or a postgres store setting with tables) in DIR would be overwritten or merged with.",
+    remedy: "Rebuild into the directory of a node whose store was lost; move a damaged store.db aside first if it is to be kept for inspection.",
+};
+pub static BAK_REBUILD_CONFIG: ErrorDef = ErrorDef {
+    code: "JK-BAK-0132",
+    class: Invalid,
+    message_ja: "再構築に必要な設定がありません",
+    message_en: "The node to rebuild has no configuration that allows it",
+    cause: "Rebuild from the parent needs a municipal node's juki.toml and certificates with a parent URL: from the latest backup (--repo, --password-file) or prepared in DIR with `juki init`; neither was found, or the node is not a municipal one.",
+    remedy: "Give the backup repository, or prepare DIR with `juki init --role municipal --code CODE --parent URL` and the node's certificates, and run again.",
+};
+pub static BAK_REBUILD_PARENT: ErrorDef = ErrorDef {
+    code: "JK-BAK-0133",
+    class: Unavailable,
+    message_ja: "親ノードから記録を取得できません",
+    message_en: "The parent's copy of the records could not be fetched",
+    cause: "The parent did not answer the export (unreachable, refused the node's certificate, or sent an entry that cannot be read); nothing was recorded in the new store.",
+    remedy: "Check that the parent serves and that the node's certificate is valid, then run the rebuild again (the data directory is left without a store).",
+};
 
 pub(super) static DEFS: &[&ErrorDef] = &[
     &BAK_SAME_STORAGE,
@@ -138,5 +162,8 @@ pub(super) static DEFS: &[&ErrorDef] = &[
     &BAK_NO_REPO,
     &BAK_RETENTION,
     &BAK_BUSY,
+    &BAK_REBUILD_HAS_STORE,
+    &BAK_REBUILD_CONFIG,
+    &BAK_REBUILD_PARENT,
     &BAK_OVERDUE,
 ];

@@ -10,6 +10,7 @@ mod auth;
 mod backup;
 mod code;
 mod date;
+mod digest;
 mod gateway;
 mod input;
 mod name;
@@ -28,6 +29,7 @@ pub use auth::*;
 pub use backup::*;
 pub use code::*;
 pub use date::*;
+pub use digest::*;
 pub use gateway::*;
 pub use input::*;
 pub use name::*;
@@ -121,6 +123,7 @@ pub fn all() -> Vec<&'static ErrorDef> {
         backup::DEFS,
         code::DEFS,
         date::DEFS,
+        digest::DEFS,
         gateway::DEFS,
         input::DEFS,
         name::DEFS,

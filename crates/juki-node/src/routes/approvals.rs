@@ -41,7 +41,7 @@ pub(super) fn routes() -> Router<AppState> {
 }
 
 /// Runs `f` on a blocking thread with the node's approvals (SQLite calls and CA files block).
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     node: &AppState,
     f: impl FnOnce(&Node, &Approvals) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
@@ -62,7 +62,7 @@ async fn blocking<T: Send + 'static>(
 }
 
 /// An audit `detail` within its limit (1,024 bytes), cut at a character boundary.
-fn detail(mut s: String) -> String {
+pub(super) fn detail(mut s: String) -> String {
     let max = juki_audit::DETAIL_BYTES_MAX;
     if s.len() > max {
         let mut end = max - "…".len();
@@ -76,7 +76,7 @@ fn detail(mut s: String) -> String {
 }
 
 /// Audits a refused or failed act of `caller` (`audit_as`) and returns the error to answer.
-fn audited_refusal(
+pub(super) fn audited_refusal(
     node: &Node,
     caller: &Caller,
     audit_as: AuditAction,
@@ -102,7 +102,7 @@ fn audited_refusal(
 }
 
 /// Waits until what was audited is on disk (an approval is not answered before).
-async fn durable(node: &AppState) -> Result<(), ApiError> {
+pub(super) async fn durable(node: &AppState) -> Result<(), ApiError> {
     if node.audit.is_none() {
         return Ok(());
     }
@@ -121,7 +121,7 @@ async fn durable(node: &AppState) -> Result<(), ApiError> {
 }
 
 /// A request as the wire shows it.
-fn wire(node: &Node, r: Request) -> Approval {
+pub(super) fn wire(node: &Node, r: Request) -> Approval {
     Approval {
         id: r.id.to_string(),
         node: node.node_uri.clone(),

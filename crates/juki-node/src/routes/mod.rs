@@ -38,9 +38,11 @@ use std::time::{Duration, Instant};
 mod approvals;
 mod batch;
 pub(crate) mod certificate;
+mod digest;
 pub(crate) mod gateway;
 pub(crate) mod identity;
 pub(crate) mod moves;
+pub(crate) mod restore;
 mod route;
 mod security;
 
@@ -56,6 +58,7 @@ pub fn router(node: Arc<Node>) -> Router {
         .route("/v1/link/code-pools", post(link_code_pools))
         .merge(security::routes())
         .merge(batch::routes())
+        .merge(digest::routes())
         .merge(certificate::routes())
         .merge(moves::routes())
         .merge(gateway::routes())
@@ -63,6 +66,7 @@ pub fn router(node: Arc<Node>) -> Router {
         .merge(approvals::routes())
         .merge(operators::routes())
         .merge(route::routes())
+        .merge(restore::routes())
         .route_layer(middleware::from_fn_with_state(node.clone(), admit));
     Router::new()
         .route("/healthz", get(healthz))
@@ -573,6 +577,7 @@ async fn status(
     if crate::backup::overdue(&node) {
         warnings.push(Warning::from(&juki_domain::catalogue::BAK_OVERDUE));
     }
+    warnings.extend(crate::digest::warning(&node));
     if node.moves.is_some() && crate::moves::on_book(&node, |b| b.pending_notices()).await? > 0 {
         warnings.push(Warning::from(
             &juki_domain::catalogue::SVC_MOVE_NOTICE_PENDING,

@@ -13,13 +13,15 @@
 mod bulk;
 mod rows;
 mod schema;
+mod segment;
 #[cfg(test)]
 mod tests;
 
 use crate::engine::{self, EntryMeta, HISTORY_ENTRIES_MAX, Held, NewEntry, ResidentState, Txn};
 use crate::{
-    BulkSummary, CodePool, JOURNAL_LIMIT_MAX, JournalEntry, LinkFrom, Outcome, Received,
-    ResidentView, SEARCH_LIMIT_MAX, SearchHit, SearchQuery, Store, StoreError, StoreStats,
+    BulkSummary, CodePool, CodesAfterRestore, JOURNAL_LIMIT_MAX, JournalEntry, LinkFrom, Outcome,
+    Received, Recovered, ResidentView, SEARCH_LIMIT_MAX, SearchHit, SearchQuery, SegmentSummary,
+    Store, StoreError, StoreStats,
 };
 use bulk::{Bulk, META_CURRENT, META_TOTAL};
 use juki_domain::{LocalGovernmentCode, RecordStatus, ResidentCode, ValidatedChange};
@@ -27,6 +29,7 @@ use rows::*;
 use rusqlite::{
     Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
 };
+pub use segment::segment_summary;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -592,7 +595,7 @@ impl Store for SqliteStore {
             let state = read_state(row)?;
             let epochs = read_epochs(conn)?;
             let forwarded: bool = conn
-                .prepare_cached("SELECT origin_seq IS NOT NULL FROM journal WHERE seq = ?1")?
+                .prepare_cached(FORWARDED_HEAD)?
                 .query_row([state.last_seq as i64], |r| r.get(0))?;
             let history = match forwarded {
                 true => Some(forwarded_history(conn, code, &epochs)?),
@@ -768,6 +771,39 @@ impl Store for SqliteStore {
         )?;
         tx.commit()?;
         Ok(())
+    }
+
+    fn begin_epoch(&self, codes: CodesAfterRestore) -> Result<u64, StoreError> {
+        self.new_epoch(codes)
+    }
+
+    fn reindex_after(&self, after: u64) -> Result<u64, StoreError> {
+        self.reindex_journal_after(after)
+    }
+
+    fn export_segment(
+        &self,
+        after: u64,
+        out: &mut dyn std::io::Write,
+    ) -> Result<SegmentSummary, StoreError> {
+        self.export(after, out)
+    }
+
+    fn recover(&self, entries: &[JournalEntry]) -> Result<Recovered, StoreError> {
+        let mut conn = self.writer();
+        bulk::catch_up(&mut conn)?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut txn = SqliteTxn::new(&tx, None);
+        let recovered = engine::recover_all(&mut txn, entries)?;
+        txn.finish()?;
+        segment::advance_pools(
+            &tx,
+            entries
+                .iter()
+                .flat_map(|e| std::iter::once(e.resident_code).chain(e.previous_code)),
+        )?;
+        tx.commit()?;
+        Ok(recovered)
     }
 
     fn stats(&self) -> Result<StoreStats, StoreError> {

@@ -243,6 +243,12 @@ pub(crate) fn write_resident(
 }
 
 /// The state columns of a resident: status, last_seq, facts_seq.
+/// Whether a history is an upper tier's (found by code among forwarded entries) rather than a
+/// chain along `prev_seq`: its newest entry kept an origin and starts no chain here. Entries a
+/// municipal node recovered keep their origin too, but chain to the person's previous entry.
+pub(crate) const FORWARDED_HEAD: &str =
+    "SELECT origin_seq IS NOT NULL AND prev_seq IS NULL FROM journal WHERE seq = ?1";
+
 pub(crate) const RESIDENT_STATE: &str =
     "SELECT status, last_seq, facts_seq FROM residents WHERE resident_code = ?1";
 

@@ -330,3 +330,106 @@ fn record_ids_with_the_same_hash_are_told_apart() {
     assert_eq!(ids.get(&tx, hash, n, "M3").expect("get"), None);
     assert_eq!(ids.get(&tx, 43, n, "M0").expect("get"), None);
 }
+
+/// A consistent copy of `s` as it stands, as a backup takes it.
+fn copy_of(s: &SqliteStore, to: &Path) -> SqliteStore {
+    let conn = rusqlite::Connection::open(s.path()).expect("open");
+    conn.execute("VACUUM INTO ?1", [to.to_str().expect("utf-8")])
+        .expect("vacuum into");
+    drop(conn);
+    open(to)
+}
+
+fn segment(s: &SqliteStore, after: u64) -> String {
+    let mut out = Vec::new();
+    let summary = s.export_segment(after, &mut out).expect("export");
+    let text = String::from_utf8(out).expect("utf-8");
+    assert_eq!(crate::segment_summary(&text).expect("header"), summary);
+    text
+}
+
+fn touched_codes() -> Vec<ResidentCode> {
+    (0..30)
+        .map(|i| code(1_400_000_000 + i))
+        .chain((131_140_000..131_140_010).map(code))
+        .collect()
+}
+
+/// Changes in three parts at a municipal node: the store after part 1 is backed up, parts 2
+/// and 3 go into one segment; the segment applied whole gives the store, applied up to the end
+/// of part 2 gives the store as it was then.
+#[test]
+fn a_segment_brings_a_copy_to_the_store_whole_or_up_to_a_sequence() {
+    let (dir, a, _) = pair();
+    a.apply(node(), NOW_MS, &move_ins("S", 0, 30))
+        .expect("apply");
+    let snapshot = copy_of(&a, &dir.path().join("snap.db"));
+    let after = a.stats().expect("stats").journal_head;
+    let changes = amendments("S");
+    let (part2, part3) = changes.split_at(changes.len() / 2);
+    a.apply(node(), NOW_MS, part2).expect("apply");
+    let then = copy_of(&a, &dir.path().join("then.db"));
+    let mid = a.stats().expect("stats").journal_head;
+    a.apply(node(), NOW_MS, part3).expect("apply");
+    let sql = segment(&a, after);
+
+    let whole = copy_of(&snapshot, &dir.path().join("whole.db"));
+    let applied = whole.apply_segment(&sql, None).expect("apply whole");
+    assert_eq!(applied.to, a.stats().expect("stats").journal_head);
+    assert_same(&whole, &a, touched_codes());
+
+    let partial = copy_of(&snapshot, &dir.path().join("partial.db"));
+    let applied = partial.apply_segment(&sql, Some(mid)).expect("apply part");
+    assert_eq!((applied.after, applied.to), (after, mid));
+    assert_same(&partial, &then, touched_codes());
+    // The next code assigned is past every code the replayed entries used.
+    let born = partial
+        .apply(
+            node(),
+            NOW_MS,
+            &[valid(&crate::conformance::birth_row("S-new"))],
+        )
+        .expect("apply");
+    let [Outcome::Applied { resident_code, .. }] = born.as_slice() else {
+        panic!("{born:?}")
+    };
+    assert!(
+        then.record(*resident_code).expect("read").is_none(),
+        "{resident_code} reused"
+    );
+
+    // A segment applies only to a store at its start.
+    let err = snapshot
+        .apply_segment(&segment(&a, after + 1), None)
+        .unwrap_err();
+    assert!(err.to_string().contains("follows sequence"), "{err}");
+    assert!(crate::segment_summary("SELECT 1;").is_err());
+}
+
+/// At an upper tier (entries forwarded from a child, records chosen by the convergence rule)
+/// a segment applied up to a sequence gives the store as it was then.
+#[test]
+fn an_upper_tier_segment_up_to_a_sequence_gives_the_store_then() {
+    let (dir, m, _) = pair();
+    m.apply(node(), NOW_MS, &move_ins("U", 0, 30))
+        .expect("apply");
+    m.apply(node(), NOW_MS, &amendments("U")).expect("apply");
+    let sent = crate::conformance::net::forwardable(&m);
+    let (first, rest) = sent.split_at(30);
+    let (second, third) = rest.split_at(rest.len() / 2);
+    let upper = open(&dir.path().join("upper.db"));
+    let link = crate::LinkFrom {
+        node: "131148".into(),
+        epoch: 1,
+    };
+    upper.receive(&link, first).expect("receive");
+    let snapshot = copy_of(&upper, &dir.path().join("snap.db"));
+    let after = upper.stats().expect("stats").journal_head;
+    upper.receive(&link, second).expect("receive");
+    let then = copy_of(&upper, &dir.path().join("then.db"));
+    let mid = upper.stats().expect("stats").journal_head;
+    upper.receive(&link, third).expect("receive");
+    let sql = segment(&upper, after);
+    snapshot.apply_segment(&sql, Some(mid)).expect("apply part");
+    assert_same(&snapshot, &then, touched_codes());
+}

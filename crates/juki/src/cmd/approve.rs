@@ -41,6 +41,21 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Ask, at a node's parent, for a second person's approval of a restore or rebuild of that
+    /// node (restore-node). The request's id goes to `juki rebuild` or `juki backup restore`
+    /// as --approval once approved.
+    RequestRestore {
+        /// The node's local government code (a child of the profile's or --url's node).
+        code: String,
+        /// `rebuild` (juki rebuild --from-parent) or `restore` (juki backup restore).
+        #[arg(long, value_parser = ["rebuild", "restore"])]
+        operation: String,
+        /// Why (kept with the request).
+        #[arg(long)]
+        reason: Option<String>,
+        #[command(flatten)]
+        common: Common,
+    },
     /// Reject a request, or withdraw one of your own.
     Reject {
         /// The request's id (A-000017).
@@ -86,6 +101,23 @@ pub fn run(a: Args) -> Result<u8> {
             let a = call(&common, |c| async move { c.approve(&id, &body).await })?;
             show(&a, common.json)?;
             outcome(&a)
+        }
+        Command::RequestRestore {
+            code,
+            operation,
+            reason,
+            common,
+        } => {
+            let body = juki_api::RestoreRequestBody { operation, reason };
+            let answer = call(
+                &common,
+                |c| async move { c.request_restore(&code, &body).await },
+            )?;
+            match common.json {
+                true => print_json(&answer)?,
+                false => print_answer(&answer, &common),
+            }
+            Ok(DONE)
         }
         Command::Reject { id, reason, common } => {
             let body = ReasonBody { reason };

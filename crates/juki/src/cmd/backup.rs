@@ -107,6 +107,9 @@ enum Command {
         /// The new data directory: must not exist or be empty.
         #[arg(long, value_name = "DIR")]
         target: PathBuf,
+        /// Two-person approval of a restore of a node in service (docs/approvals.md).
+        #[command(flatten)]
+        approval: super::approval_gate::RestoreGate,
     },
     /// Forget snapshots beyond the retention and remove the data only they used.
     Prune {
@@ -241,9 +244,12 @@ pub fn run(a: Args) -> Result<u8> {
             repo,
             snapshot,
             target,
+            approval,
         } => {
             step(&format!("restoring {snapshot} into {}", target.display()));
             let r = juki_backup::restore(&repo.spec()?, &snapshot, &target).map_err(refused)?;
+            // A node in service: approved at its parent, or the restored copy is removed.
+            super::approval_gate::after_restore(&r.target, &approval)?;
             if repo.json {
                 print(&serde_json::json!({
                     "snapshot": snapshot_json(&r.snapshot), "target": r.target,

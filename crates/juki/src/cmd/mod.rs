@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod approval_gate;
 pub mod approve;
 pub mod audit;
 pub mod backup;
@@ -8,6 +9,7 @@ pub mod cert;
 pub mod certificate;
 pub mod change;
 pub mod demo;
+pub mod digest;
 pub mod disclose;
 pub mod errors;
 pub mod gw;
@@ -20,6 +22,7 @@ pub mod moves;
 pub mod node;
 pub mod operator;
 pub mod policy;
+pub mod rebuild;
 pub mod record;
 pub mod remote;
 pub mod route;

@@ -34,6 +34,9 @@ pub fn run(a: Args) -> Result<u8> {
     println!("  codes left    {}", s.codes_available);
     for w in &s.warnings {
         println!("  warning {} {} / {}", w.code, w.message_ja, w.message_en);
+        if let Some(detail) = &w.detail {
+            println!("    {detail}");
+        }
     }
     Ok(crate::exit::DONE)
 }
