@@ -1,19 +1,29 @@
 //! Backups of a node's data directory into a restic-format repository: deduplicated,
 //! compressed and encrypted, and readable by stock `restic` without juki (docs/backup.md).
 //!
-//! A backup is one restic snapshot of a consistent copy of the data directory (every SQLite
-//! database through `VACUUM INTO`, so a serving node is never copied mid-write), placed in the
-//! snapshot under [`SNAPSHOT_ROOT`] and tagged with the node's code and the store's journal
-//! head sequence. Only this crate knows the repository format; the CLI parses flags and prints.
+//! A full backup is one restic snapshot of a consistent copy of the data directory (every
+//! SQLite database through `VACUUM INTO`, so a serving node is never copied mid-write), placed
+//! in the snapshot under [`SNAPSHOT_ROOT`]. Between full backups, a journal backup is one
+//! snapshot holding only the segment of the store's journal recorded since the chain's end
+//! (under [`JOURNAL_ROOT`]); a restore to a point takes the newest full snapshot at or before
+//! it and applies the segments after it in order ([`chain`]). Snapshots are tagged with the
+//! node's code, the kind, the store's epoch and the sequences they hold. Only this crate knows
+//! the repository format; the CLI parses flags and prints.
 
+pub mod chain;
 pub mod device;
+pub mod journal;
 pub mod stage;
+
+pub use chain::{Kind, Point};
+pub use juki_store::CodesAfterRestore;
 
 use juki_domain::ErrorDef;
 use juki_domain::catalogue::{
     BAK_NO_REPO, BAK_PASSWORD, BAK_PASSWORD_FILE, BAK_REPO, BAK_REPO_EXISTS, BAK_REPO_UNREADABLE,
     BAK_RETENTION, BAK_SNAPSHOT_NOT_FOUND, BAK_TARGET_NOT_EMPTY, BAK_VERIFY_FAILED,
 };
+use juki_store::Store;
 use rustic_backend::BackendOptions;
 use rustic_core::{
     BackupOptions, CheckOptions, ConfigOptions, Credentials, KeepOptions, KeyOptions, LsOptions,
@@ -27,9 +37,19 @@ use std::path::{Path, PathBuf};
 pub const SNAPSHOT_ROOT: &str = "/juki-data";
 /// The tag every juki snapshot carries.
 pub const TAG: &str = "juki";
-/// Tag prefixes: `node=CODE` and `seq=N` (the store's journal head when the copy was made).
+/// Where a journal snapshot's segment sits: `/juki-journal/<after+1>-<seq>.sql`.
+pub const JOURNAL_ROOT: &str = "/juki-journal";
+/// Tag prefixes: `node=CODE`, `seq=N` (the store's journal head when the copy was made, or a
+/// segment's last sequence), `kind=full|journal`, `epoch=E` (the store's epoch), and for a
+/// segment `after=A` (it holds the entries after A up to N).
 pub const TAG_NODE: &str = "node=";
 pub const TAG_SEQ: &str = "seq=";
+pub const TAG_KIND: &str = "kind=";
+pub const TAG_EPOCH: &str = "epoch=";
+pub const TAG_AFTER: &str = "after=";
+/// A full snapshot at least this often (30 days) unless `[backup] snapshot_interval_seconds`
+/// says otherwise; journal snapshots in between.
+pub const SNAPSHOT_INTERVAL_SECONDS_DEFAULT: u64 = 30 * 24 * 3600;
 /// The longest password file read (a password is a line, not a document).
 const PASSWORD_FILE_BYTES_MAX: u64 = 4096;
 
@@ -165,7 +185,15 @@ pub struct Snapshot {
     pub id: String,
     /// RFC 3339, with offset.
     pub time: String,
+    /// The same, ms since the Unix epoch.
+    pub time_ms: i64,
     pub node: Option<String>,
+    pub kind: Kind,
+    /// The store's epoch (1 for snapshots taken before epochs were tagged).
+    pub epoch: u64,
+    /// A journal snapshot holds the entries after this sequence.
+    pub after: Option<u64>,
+    /// The last sequence the snapshot holds.
     pub journal_head_seq: Option<u64>,
     pub files: u64,
     pub bytes: u64,
@@ -181,11 +209,20 @@ impl Snapshot {
                 .find_map(|t| t.strip_prefix(prefix).map(str::to_string))
         };
         let summary = s.summary.as_ref();
+        let number = |prefix: &str| tag(prefix).and_then(|t| t.parse::<u64>().ok());
         Snapshot {
             id: s.id.to_string(),
             time: s.time.timestamp().to_string(),
+            time_ms: s.time.timestamp().as_millisecond(),
             node: tag(TAG_NODE),
-            journal_head_seq: tag(TAG_SEQ).and_then(|t| t.parse().ok()),
+            kind: if tag(TAG_KIND).as_deref() == Some(Kind::Journal.as_str()) {
+                Kind::Journal
+            } else {
+                Kind::Full
+            },
+            epoch: number(TAG_EPOCH).unwrap_or(1),
+            after: number(TAG_AFTER),
+            journal_head_seq: number(TAG_SEQ),
             files: summary.map_or(0, |m| m.total_files_processed),
             bytes: summary.map_or(0, |m| m.total_bytes_processed),
             added_bytes: summary.map_or(0, |m| m.data_added_packed),
@@ -193,43 +230,137 @@ impl Snapshot {
     }
 }
 
-/// Backs up the data directory: a consistent copy staged in it, then one snapshot of the copy.
-/// The staging copy is removed afterwards, whether the backup worked or not.
-pub fn run(spec: &RepoSpec, data_dir: &Path, node_code: &str) -> Result<Snapshot> {
+/// How `run` chooses between a full and a journal backup.
+#[derive(Clone, Copy, Debug)]
+pub struct RunOptions {
+    /// A full backup whatever the repository holds.
+    pub full: bool,
+    /// A full backup when the newest of this node's epoch is older than this (0: always).
+    pub snapshot_interval_seconds: u64,
+    /// Now, ms since the Unix epoch.
+    pub now_ms: i64,
+}
+
+/// What a backup run did.
+#[derive(Clone, Debug)]
+pub enum Ran {
+    Full(Snapshot),
+    Journal {
+        snapshot: Snapshot,
+        entries: u64,
+    },
+    /// Nothing was recorded since the chain's end at `seq`: no snapshot was taken.
+    Nothing {
+        seq: u64,
+        epoch: u64,
+    },
+}
+
+impl Ran {
+    pub fn snapshot(&self) -> Option<&Snapshot> {
+        match self {
+            Ran::Full(s) | Ran::Journal { snapshot: s, .. } => Some(s),
+            Ran::Nothing { .. } => None,
+        }
+    }
+
+    /// The journal sequence the repository holds for the node after this run.
+    pub fn seq(&self) -> u64 {
+        match self {
+            Ran::Full(s) | Ran::Journal { snapshot: s, .. } => s.journal_head_seq.unwrap_or(0),
+            Ran::Nothing { seq, .. } => *seq,
+        }
+    }
+}
+
+/// Backs up the data directory. A full backup (a consistent copy staged in the data
+/// directory, then one snapshot of it) when the repository holds none of this node in the
+/// store's current epoch, when the newest is older than the snapshot interval, or when asked;
+/// otherwise a journal backup (the segment after the chain's end, then one snapshot of that
+/// file), or nothing when no entry was recorded since. The staging area is removed afterwards,
+/// whether the backup worked or not.
+pub fn run(spec: &RepoSpec, data_dir: &Path, node_code: &str, opts: &RunOptions) -> Result<Ran> {
     let repo = spec.open()?;
     stage::check_data_dir(data_dir)?;
     let _lock = stage::lock(data_dir)?;
-    let staged = stage::stage(data_dir)?;
-    let result = snapshot_staged(repo, &staged, node_code);
+    let store = journal::open_store(&data_dir.join(stage::STORE_FILE))?;
+    let stats = store.stats().map_err(journal::segment_err)?;
+    let snaps = snapshots_of(&repo)?;
+    let line = chain::Line {
+        node: Some(node_code),
+        epoch: stats.epoch,
+    };
+    let interval_ms =
+        i64::try_from(opts.snapshot_interval_seconds.saturating_mul(1000)).unwrap_or(i64::MAX);
+    let journal_after = match chain::head(&snaps, line) {
+        Some((full, reach))
+            if !opts.full
+                && reach <= stats.journal_head
+                && opts.now_ms.saturating_sub(full.time_ms) < interval_ms =>
+        {
+            Some(reach)
+        }
+        _ => None,
+    };
+    let result = match journal_after {
+        None => {
+            drop(store);
+            stage::stage(data_dir).and_then(|staged| {
+                let tags = format!(
+                    "{TAG},{TAG_NODE}{node_code},{TAG_KIND}full,{TAG_EPOCH}{},{TAG_SEQ}{}",
+                    stats.epoch, staged.journal_head_seq
+                );
+                snapshot_dir(repo, &staged.dir, SNAPSHOT_ROOT, node_code, &tags).map(Ran::Full)
+            })
+        }
+        Some(after) => stage::remove_staging(data_dir).and_then(|()| {
+            let dir = data_dir.join(stage::STAGING_DIR).join("journal");
+            let (summary, file) = journal::export(&store, after, &dir)?;
+            drop(store);
+            if file.is_none() {
+                return Ok(Ran::Nothing {
+                    seq: after,
+                    epoch: stats.epoch,
+                });
+            }
+            let tags = format!(
+                "{TAG},{TAG_NODE}{node_code},{TAG_KIND}journal,{TAG_EPOCH}{},{TAG_AFTER}{},{TAG_SEQ}{}",
+                stats.epoch, summary.after, summary.to
+            );
+            let snapshot = snapshot_dir(repo, &dir, JOURNAL_ROOT, node_code, &tags)?;
+            Ok(Ran::Journal {
+                snapshot,
+                entries: summary.entries,
+            })
+        }),
+    };
     let cleaned = stage::remove_staging(data_dir);
-    let snap = result?;
+    let ran = result?;
     cleaned?;
-    Ok(snap)
+    Ok(ran)
 }
 
-fn snapshot_staged(
+/// One snapshot of the directory `dir`, placed at `root` in it.
+fn snapshot_dir(
     repo: Repository<OpenStatus>,
-    staged: &stage::Staged,
+    dir: &Path,
+    root: &str,
     node_code: &str,
+    tags: &str,
 ) -> Result<Snapshot> {
     let repo = repo.to_indexed_ids().map_err(repo_err)?;
-    let tags = format!(
-        "{TAG},{TAG_NODE}{node_code},{TAG_SEQ}{}",
-        staged.journal_head_seq
-    );
     let snap = SnapshotOptions::default()
         .host(node_code.to_string())
-        .add_tags(&tags)
+        .add_tags(tags)
         .and_then(|o| o.to_snapshot())
         .map_err(repo_err)?;
-    let dir = staged
-        .dir
+    let dir = dir
         .to_str()
         .ok_or_else(|| repo_err("data directory path is not UTF-8"))?;
     let source = PathList::from_string(dir)
         .and_then(|p| p.sanitize().map_err(|e| repo_err_boxed(&e)))
         .map_err(repo_err)?;
-    let opts = BackupOptions::default().as_path(PathBuf::from(SNAPSHOT_ROOT));
+    let opts = BackupOptions::default().as_path(PathBuf::from(root));
     let snap = repo.backup(&opts, &source, snap).map_err(repo_err)?;
     Ok(Snapshot::of(&snap))
 }
@@ -240,7 +371,10 @@ fn repo_err_boxed(e: &dyn std::fmt::Display) -> Box<rustic_core::RusticError> {
 
 /// Every snapshot of the repository, oldest first.
 pub fn list(spec: &RepoSpec) -> Result<Vec<Snapshot>> {
-    let repo = spec.open()?;
+    snapshots_of(&spec.open()?)
+}
+
+fn snapshots_of(repo: &Repository<OpenStatus>) -> Result<Vec<Snapshot>> {
     let mut snaps = repo.get_all_snapshots().map_err(repo_err)?;
     snaps.sort();
     Ok(snaps.iter().map(Snapshot::of).collect())
@@ -305,16 +439,25 @@ fn finding_text(display: &str, debug: &str) -> String {
     text
 }
 
-/// What a restore wrote.
+/// What a restore wrote: the full snapshot, the journal snapshots applied after it, and the
+/// point reached.
 #[derive(Clone, Debug)]
 pub struct Restored {
-    pub snapshot: Snapshot,
+    pub full: Snapshot,
+    pub segments: Vec<Snapshot>,
+    /// The restored store's journal head.
+    pub seq: u64,
+    /// When the entry at `seq` was recorded (ms since the Unix epoch; None for an empty
+    /// journal).
+    pub recorded_at_ms: Option<i64>,
     pub target: PathBuf,
 }
 
-/// Restores a snapshot (`latest`, or an id or its prefix) as a data directory at `target`,
-/// which must be new or empty.
-pub fn restore(spec: &RepoSpec, snapshot: &str, target: &Path) -> Result<Restored> {
+/// Restores a data directory at `target` (new or empty) to `point`: the newest full snapshot
+/// at or before it, then the journal segments after it, in order. `snapshot` is `latest` (the
+/// repository's newest snapshot says which node and epoch) or an id or its prefix: a full
+/// snapshot to start from, or any snapshot whose own point is restored when no point is given.
+pub fn restore(spec: &RepoSpec, snapshot: &str, point: Point, target: &Path) -> Result<Restored> {
     if let Ok(mut entries) = std::fs::read_dir(target)
         && entries.next().is_some()
     {
@@ -324,20 +467,124 @@ pub fn restore(spec: &RepoSpec, snapshot: &str, target: &Path) -> Result<Restore
         ));
     }
     let repo = spec.open()?;
-    let snap = find_snapshot(&repo, snapshot)?;
+    let snaps = snapshots_of(&repo)?;
+    let anchor = find_snapshot(&snaps, snapshot)?;
+    let explicit = snapshot != "latest";
+    let base = (explicit && anchor.kind == Kind::Full).then_some(&anchor);
+    let point = match point {
+        Point::Latest if explicit => Point::Seq(anchor.journal_head_seq.unwrap_or(0)),
+        p => p,
+    };
+    let plan = chain::plan(&snaps, chain::Line::of(&anchor), base, point)?;
+    let time = match point {
+        Point::TimeMs(t) => Some(t),
+        _ => None,
+    };
     let repo = repo.to_indexed().map_err(repo_err)?;
-    let path = format!("{}:{SNAPSHOT_ROOT}", snap.id);
+    restore_plan(&repo, &plan, time, target)
+}
+
+type Indexed = Repository<rustic_core::IndexedFullStatus>;
+
+/// Where segments are restored to, inside the target, before they are applied.
+const SEGMENTS_DIR: &str = ".restore-journal";
+
+fn restore_plan(
+    repo: &Indexed,
+    plan: &chain::Plan,
+    time: Option<i64>,
+    target: &Path,
+) -> Result<Restored> {
+    restore_tree(repo, &plan.full.id, SNAPSHOT_ROOT, target)?;
+    let full_seq = plan.full.journal_head_seq.unwrap_or(0);
+    let dir = target.join(SEGMENTS_DIR);
+    let texts = plan
+        .segments
+        .iter()
+        .enumerate()
+        .map(|(i, seg)| read_segment(repo, seg, &dir.join(i.to_string())))
+        .collect::<Result<Vec<_>>>();
+    let removed = remove_dir(&dir);
+    let texts = texts?;
+    removed?;
+    let to_seq = match (plan.to_seq, time) {
+        (Some(n), _) => n,
+        (None, Some(t)) => {
+            let mut n = full_seq;
+            for text in &texts {
+                if let Some(m) = journal::last_at_or_before(text, t)? {
+                    n = n.max(m);
+                }
+            }
+            n
+        }
+        (None, None) => plan
+            .segments
+            .last()
+            .map_or(full_seq, |s| s.journal_head_seq.unwrap_or(0)),
+    };
+    let store = journal::open_store(&target.join(stage::STORE_FILE))?;
+    let mut applied = Vec::new();
+    for (seg, text) in plan.segments.iter().zip(&texts) {
+        if seg.after.unwrap_or(0) >= to_seq {
+            break;
+        }
+        let upto = seg.journal_head_seq.filter(|&s| s > to_seq).map(|_| to_seq);
+        journal::apply(&store, text, upto)?;
+        applied.push(seg.clone());
+    }
+    let head = store.stats().map_err(journal::segment_err)?.journal_head;
+    if head != to_seq {
+        return Err(journal::segment_err(format!(
+            "the restored journal ends at seq {head}, not {to_seq}"
+        )));
+    }
+    let recorded_at_ms = journal::entry(&store, head)?.map(|e| e.recorded_at_ms);
+    Ok(Restored {
+        full: plan.full.clone(),
+        segments: applied,
+        seq: head,
+        recorded_at_ms,
+        target: target.to_path_buf(),
+    })
+}
+
+fn stage_err(path: &Path, e: impl std::fmt::Display) -> BackupError {
+    BackupError::new(
+        &juki_domain::catalogue::BAK_STAGING,
+        format!("{}: {e}", path.display()),
+    )
+}
+
+/// The segment file of a journal snapshot, restored into `dir` and read.
+fn read_segment(repo: &Indexed, seg: &Snapshot, dir: &Path) -> Result<String> {
+    restore_tree(repo, &seg.id, JOURNAL_ROOT, dir)?;
+    let files = std::fs::read_dir(dir)
+        .map_err(|e| stage_err(dir, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "sql"))
+        .collect::<Vec<_>>();
+    let [file] = files.as_slice() else {
+        return Err(journal::segment_err(format!(
+            "journal snapshot {} holds {} segment files, not one",
+            seg.id,
+            files.len()
+        )));
+    };
+    std::fs::read_to_string(file).map_err(|e| stage_err(file, e))
+}
+
+/// Restores the tree at `root` of snapshot `id` into `dest`.
+fn restore_tree(repo: &Indexed, id: &str, root: &str, dest: &Path) -> Result<()> {
     let node = repo
-        .node_from_snapshot_path(&path, |_| true)
+        .node_from_snapshot_path(&format!("{id}:{root}"), |_| true)
         .map_err(repo_err)?;
     let ls = repo.ls(&node, &LsOptions::default()).map_err(repo_err)?;
-    std::fs::create_dir_all(target).map_err(|e| {
-        BackupError::new(&BAK_TARGET_NOT_EMPTY, format!("{}: {e}", target.display()))
-    })?;
+    std::fs::create_dir_all(dest)
+        .map_err(|e| BackupError::new(&BAK_TARGET_NOT_EMPTY, format!("{}: {e}", dest.display())))?;
     let dest_str = format!(
         "{}/",
-        target
-            .to_str()
+        dest.to_str()
             .ok_or_else(|| repo_err("target path is not UTF-8"))?
     );
     let dest = rustic_core::LocalDestination::new(&dest_str, true, false).map_err(repo_err)?;
@@ -346,34 +593,113 @@ pub fn restore(spec: &RepoSpec, snapshot: &str, target: &Path) -> Result<Restore
         .prepare_restore(&opts, ls.clone(), &dest, false)
         .map_err(repo_err)?;
     repo.restore(plan, &opts, ls, &dest).map_err(repo_err)?;
-    Ok(Restored {
-        snapshot: Snapshot::of(&snap),
-        target: target.to_path_buf(),
-    })
+    Ok(())
 }
 
-fn find_snapshot(
-    repo: &Repository<OpenStatus>,
-    wanted: &str,
-) -> Result<rustic_core::repofile::SnapshotFile> {
-    let mut snaps = repo.get_all_snapshots().map_err(repo_err)?;
-    snaps.sort();
+/// Starts a new epoch in the store of the restored data directory `data_dir` (BRIEF §7), so
+/// that the sequences it numbers from here on are never taken for ones its parent already
+/// holds. Returns the new epoch.
+pub fn begin_epoch(data_dir: &Path, codes: CodesAfterRestore) -> Result<u64> {
+    let store = journal::open_store(&data_dir.join(stage::STORE_FILE))?;
+    journal::begin_epoch(&store, codes)
+}
+
+fn find_snapshot(snaps: &[Snapshot], wanted: &str) -> Result<Snapshot> {
     let found = if wanted == "latest" {
-        snaps.pop()
+        snaps.iter().max_by_key(|s| s.time_ms)
     } else {
-        let mut matching = snaps
-            .into_iter()
-            .filter(|s| s.id.to_string().starts_with(wanted));
+        let mut matching = snaps.iter().filter(|s| s.id.starts_with(wanted));
         match (matching.next(), matching.next()) {
             (Some(s), None) => Some(s),
             _ => None,
         }
     };
-    found.ok_or_else(|| BackupError::new(&BAK_SNAPSHOT_NOT_FOUND, wanted.to_string()))
+    found
+        .cloned()
+        .ok_or_else(|| BackupError::new(&BAK_SNAPSHOT_NOT_FOUND, wanted.to_string()))
 }
 
-/// Retention: keep the newest `keep_last` snapshots of each node and every snapshot younger
-/// than `keep_within`; forget the rest and remove the data only they used.
+/// What a restore drill found: the chain it restored and the digest both journals have up to
+/// the restored head.
+#[derive(Clone, Debug)]
+pub struct Drill {
+    pub full: Snapshot,
+    pub segments: Vec<Snapshot>,
+    pub seq: u64,
+    /// SHA-256 of the journal up to `seq` ([`journal::digest`]), lower-case hex.
+    pub digest: String,
+}
+
+/// Where a drill restores to, inside the data directory (emptied before and removed after;
+/// never backed up).
+pub const DRILL_DIR: &str = ".drill-scratch";
+
+/// A restore drill: the latest chain of this node in the live store's epoch is restored into
+/// a scratch directory inside the data directory, its store opened, and its journal's digest
+/// up to its head H compared with the live store's up to H (`JK-BAK-0119` when they differ).
+/// The scratch directory is removed, whatever the outcome; one drill runs at a time.
+pub fn drill(spec: &RepoSpec, data_dir: &Path, node_code: &str, live: &dyn Store) -> Result<Drill> {
+    let stats = live.stats().map_err(journal::segment_err)?;
+    let repo = spec.open()?;
+    let snaps = snapshots_of(&repo)?;
+    let line = chain::Line {
+        node: Some(node_code),
+        epoch: stats.epoch,
+    };
+    let plan = chain::plan(&snaps, line, None, Point::Latest)?;
+    let repo = repo.to_indexed().map_err(repo_err)?;
+    let _lock = stage::lock_named(data_dir, stage::DRILL_LOCK_FILE)?;
+    let scratch = data_dir.join(DRILL_DIR);
+    remove_dir(&scratch)?;
+    let result = drill_into(&repo, &plan, &scratch, live);
+    let removed = remove_dir(&scratch);
+    let drill = result?;
+    removed?;
+    Ok(drill)
+}
+
+/// Removes a directory and what it holds; one that is not there is fine.
+fn remove_dir(dir: &Path) -> Result<()> {
+    match std::fs::remove_dir_all(dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(stage_err(dir, e)),
+    }
+}
+
+fn drill_into(
+    repo: &Indexed,
+    plan: &chain::Plan,
+    scratch: &Path,
+    live: &dyn Store,
+) -> Result<Drill> {
+    let restored = restore_plan(repo, plan, None, scratch)?;
+    let copy = journal::open_store(&scratch.join(stage::STORE_FILE))?;
+    let ours = journal::digest(&copy, restored.seq)?;
+    drop(copy);
+    let theirs = journal::digest(live, restored.seq)?;
+    if ours != theirs {
+        return Err(BackupError::new(
+            &juki_domain::catalogue::BAK_DRILL_MISMATCH,
+            format!(
+                "up to seq {}: restored {}, live {}",
+                restored.seq,
+                journal::hex(&ours),
+                journal::hex(&theirs)
+            ),
+        ));
+    }
+    Ok(Drill {
+        full: restored.full,
+        segments: restored.segments,
+        seq: restored.seq,
+        digest: journal::hex(&ours),
+    })
+}
+
+/// Retention: keep the newest `keep_last` full snapshots of each node and every full snapshot
+/// younger than `keep_within`, each with the journal snapshots its chain needs; forget the
+/// rest and remove the data only they used.
 #[derive(Clone, Debug, Default)]
 pub struct Retention {
     pub keep_last: Option<u32>,
@@ -409,9 +735,15 @@ pub fn prune(spec: &RepoSpec, retention: &Retention) -> Result<Pruned> {
     }
     let repo = spec.open()?;
     let snaps = repo.get_all_snapshots().map_err(repo_err)?;
+    // Retention counts full snapshots only; a journal snapshot goes with the chains it serves.
     let mut by_host: std::collections::BTreeMap<String, Vec<_>> = Default::default();
+    let mut journals = Vec::new();
     for s in snaps {
-        by_host.entry(s.hostname.clone()).or_default().push(s);
+        if Snapshot::of(&s).kind == Kind::Journal {
+            journals.push(s);
+        } else {
+            by_host.entry(s.hostname.clone()).or_default().push(s);
+        }
     }
     let now = rustic_core::jiff::Zoned::now();
     let mut pruned = Pruned::default();
@@ -426,14 +758,25 @@ pub fn prune(spec: &RepoSpec, retention: &Retention) -> Result<Pruned> {
             }
         }
     }
+    let kept_fulls: Vec<Snapshot> = pruned.kept.clone();
+    let kept_refs: Vec<&Snapshot> = kept_fulls.iter().collect();
+    for j in journals {
+        let snap = Snapshot::of(&j);
+        if chain::journal_needed(&snap, &kept_refs) {
+            pruned.kept.push(snap);
+        } else {
+            forget_ids.push(j.id);
+            pruned.forgotten.push(snap);
+        }
+    }
     if !forget_ids.is_empty() {
         repo.delete_snapshots(&forget_ids).map_err(repo_err)?;
     }
     let opts = PruneOptions::default();
     let plan = repo.prune_plan(&opts).map_err(repo_err)?;
     repo.prune(&opts, plan).map_err(repo_err)?;
-    pruned.kept.sort_by(|a, b| a.time.cmp(&b.time));
-    pruned.forgotten.sort_by(|a, b| a.time.cmp(&b.time));
+    pruned.kept.sort_by_key(|s| s.time_ms);
+    pruned.forgotten.sort_by_key(|s| s.time_ms);
     Ok(pruned)
 }
 
@@ -448,5 +791,194 @@ mod tests {
             super::finding_text(display, &debug),
             format!("error checking pack {id} : crypto. MAC check failed.")
         );
+    }
+
+    use super::*;
+    use juki_domain::ChangeKind;
+    use juki_store::conformance::{code, node, raw, valid};
+    use juki_store::{SqliteOptions, SqliteStore};
+
+    /// When change 0 of the test stream is recorded: an hour from now, so that every snapshot
+    /// of the test is taken before the times its entries carry.
+    fn t0() -> i64 {
+        static T0: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+        *T0.get_or_init(|| jiff_now_ms() + 3_600_000)
+    }
+
+    /// Applies changes `from..to` of a stream, one per sequence, change i recorded at t0 + i s.
+    fn apply(store: &SqliteStore, from: u64, to: u64) {
+        for i in from..to {
+            let c = valid(&raw(
+                ChangeKind::MoveIn,
+                &format!("R{i}"),
+                Some(code(1_000_000_000 + i)),
+            ));
+            let t = t0() + i64::try_from(i).unwrap() * 1000;
+            store.apply(node(), t, &[c]).unwrap();
+        }
+    }
+
+    /// Every row of the journal and the residents, in order.
+    fn records(store: &Path) -> Vec<String> {
+        let conn = rusqlite::Connection::open_with_flags(
+            store,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .unwrap();
+        let mut out = Vec::new();
+        for sql in [
+            "SELECT * FROM journal ORDER BY seq",
+            "SELECT * FROM residents ORDER BY resident_code",
+        ] {
+            let mut stmt = conn.prepare(sql).unwrap();
+            let n = stmt.column_count();
+            let rows = stmt
+                .query_map([], |r| {
+                    (0..n)
+                        .map(|i| {
+                            r.get::<_, rusqlite::types::Value>(i)
+                                .map(|v| format!("{v:?}"))
+                        })
+                        .collect::<Result<Vec<_>, _>>()
+                        .map(|v| v.join("|"))
+                })
+                .unwrap();
+            out.extend(rows.map(Result::unwrap));
+        }
+        out
+    }
+
+    /// The store of the same stream stopped at `n`: the original as it was at seq `n`.
+    fn twin_at(dir: &Path, n: u64) -> PathBuf {
+        let path = dir.join(format!("twin-{n}.db"));
+        let twin = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
+        apply(&twin, 0, n);
+        path
+    }
+
+    #[test]
+    fn journal_backups_restore_to_any_sequence_or_time_and_a_drill_compares_them() {
+        let tmp = tempfile::tempdir().unwrap();
+        let data = tmp.path().join("data");
+        std::fs::create_dir(&data).unwrap();
+        let live =
+            SqliteStore::open(&data.join(stage::STORE_FILE), SqliteOptions::default()).unwrap();
+        let password = tmp.path().join("password");
+        std::fs::write(&password, "pw\n").unwrap();
+        let repo = tmp.path().join("repo");
+        let spec = RepoSpec::new(repo.to_str().unwrap(), &password).unwrap();
+        init(&spec).unwrap();
+        let opts = RunOptions {
+            full: false,
+            snapshot_interval_seconds: 3600,
+            now_ms: jiff_now_ms(),
+        };
+
+        apply(&live, 0, 10);
+        let Ran::Full(full) = run(&spec, &data, "131148", &opts).unwrap() else {
+            panic!("the first backup is full")
+        };
+        assert_eq!((full.epoch, full.journal_head_seq), (1, Some(10)));
+        apply(&live, 10, 20);
+        let Ran::Journal {
+            snapshot: j1,
+            entries,
+        } = run(&spec, &data, "131148", &opts).unwrap()
+        else {
+            panic!("then the journal")
+        };
+        assert_eq!(
+            (j1.after, j1.journal_head_seq, entries),
+            (Some(10), Some(20), 10)
+        );
+        assert!(matches!(
+            run(&spec, &data, "131148", &opts).unwrap(),
+            Ran::Nothing { seq: 20, epoch: 1 }
+        ));
+        apply(&live, 20, 30);
+        let Ran::Journal { snapshot: j2, .. } = run(&spec, &data, "131148", &opts).unwrap() else {
+            panic!("the journal again")
+        };
+        assert_eq!((j2.after, j2.journal_head_seq), (Some(20), Some(30)));
+        assert!(!data.join(stage::STAGING_DIR).exists());
+
+        // A sequence inside the second segment: the original's records at that sequence.
+        let target = tmp.path().join("at-25");
+        let r = restore(&spec, "latest", Point::Seq(25), &target).unwrap();
+        assert_eq!((r.seq, r.segments.len()), (25, 2));
+        assert_eq!(r.recorded_at_ms, Some(t0() + 24_000));
+        assert!(!target.join(SEGMENTS_DIR).exists());
+        assert_eq!(
+            records(&target.join(stage::STORE_FILE)),
+            records(&twin_at(tmp.path(), 25))
+        );
+        // A time: the last entry recorded at or before it (change 14 is seq 15).
+        let target = tmp.path().join("at-time");
+        let r = restore(&spec, "latest", Point::TimeMs(t0() + 14_500), &target).unwrap();
+        assert_eq!(r.seq, 15);
+        assert_eq!(
+            records(&target.join(stage::STORE_FILE)),
+            records(&twin_at(tmp.path(), 15))
+        );
+        // The latest point is the whole chain; the full snapshot alone is its own point.
+        let target = tmp.path().join("latest");
+        assert_eq!(
+            restore(&spec, "latest", Point::Latest, &target)
+                .unwrap()
+                .seq,
+            30
+        );
+        assert_eq!(
+            records(&target.join(stage::STORE_FILE)),
+            records(&data.join(stage::STORE_FILE))
+        );
+        let target = tmp.path().join("full-only");
+        assert_eq!(
+            restore(&spec, &full.id, Point::Latest, &target)
+                .unwrap()
+                .seq,
+            10
+        );
+        let e = restore(&spec, "latest", Point::Seq(31), &tmp.path().join("past")).unwrap_err();
+        assert_eq!(e.def.code, "JK-BAK-0117");
+
+        // A drill: the latest chain against the live store, which has moved on meanwhile.
+        apply(&live, 30, 33);
+        let d = drill(&spec, &data, "131148", &live).unwrap();
+        assert_eq!((d.seq, d.segments.len()), (30, 2));
+        assert_eq!(d.digest, journal::hex(&journal::digest(&live, 30).unwrap()));
+        assert!(
+            std::fs::read_dir(&data)
+                .unwrap()
+                .all(|e| e.unwrap().file_name() != DRILL_DIR),
+            "the scratch copy is removed"
+        );
+        // Another store's journal differs from the backup's.
+        let other =
+            SqliteStore::open(&tmp.path().join("other.db"), SqliteOptions::default()).unwrap();
+        apply(&other, 1, 40);
+        let e = drill(&spec, &data, "131148", &other).unwrap_err();
+        assert_eq!(e.def.code, "JK-BAK-0119");
+
+        // A new epoch: the next backup is a full one of epoch 2.
+        let restored = tmp.path().join("latest");
+        assert_eq!(
+            begin_epoch(&restored, CodesAfterRestore::Abandon).unwrap(),
+            2
+        );
+        let Ran::Full(next) = run(&spec, &restored, "131148", &opts).unwrap() else {
+            panic!("a new epoch starts with a full snapshot")
+        };
+        assert_eq!((next.epoch, next.journal_head_seq), (2, Some(30)));
+    }
+
+    fn jiff_now_ms() -> i64 {
+        i64::try_from(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_millis(),
+        )
+        .unwrap()
     }
 }

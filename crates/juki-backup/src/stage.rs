@@ -16,9 +16,17 @@ pub const STAGING_DIR: &str = ".backup-staging";
 /// `juki backup run` share one staging area.
 pub const LOCK_FILE: &str = ".backup.lock";
 
+/// Held while a restore drill runs in the data directory: one scratch copy at a time.
+pub const DRILL_LOCK_FILE: &str = ".drill.lock";
+
 /// Takes the data directory's backup lock, or refuses at once when another backup holds it.
 pub fn lock(data_dir: &Path) -> Result<std::fs::File> {
-    let path = data_dir.join(LOCK_FILE);
+    lock_named(data_dir, LOCK_FILE)
+}
+
+/// Takes the lock file `name` in the data directory, or refuses at once (`JK-BAK-0114`).
+pub fn lock_named(data_dir: &Path, name: &str) -> Result<std::fs::File> {
+    let path = data_dir.join(name);
     let file = std::fs::File::options()
         .create(true)
         .truncate(false)
@@ -35,11 +43,14 @@ pub fn lock(data_dir: &Path) -> Result<std::fs::File> {
 }
 
 /// Names in a data directory that are never backed up: the process lock, SQLite's side files
-/// (the staged copy of each database is complete without them) and the staging area itself.
+/// (the staged copy of each database is complete without them), the staging area itself and
+/// a restore drill's scratch copy.
 fn skipped(name: &str) -> bool {
     name == "lock"
         || name == STAGING_DIR
+        || name == crate::DRILL_DIR
         || name == LOCK_FILE
+        || name == DRILL_LOCK_FILE
         || name.ends_with("-wal")
         || name.ends_with("-shm")
         || name.ends_with("-journal")
@@ -123,11 +134,13 @@ fn copy_tree(from: &Path, to: &Path, staged: &mut Staged) -> Result<()> {
                 vacuum_into(&src, &dst)?;
             } else {
                 std::fs::copy(&src, &dst).map_err(|e| staging_err(&src, e))?;
-                // Keys stay readable by their owner only, in the copy as in the original.
-                let perms = entry.metadata().map_err(|e| staging_err(&src, e))?;
-                std::fs::set_permissions(&dst, perms.permissions())
-                    .map_err(|e| staging_err(&dst, e))?;
             }
+            // Keys and databases of operator accounts stay readable by their owner only, in
+            // the copy (and so in a restore) as in the original: `VACUUM INTO` creates its file
+            // with the process's default mode.
+            let perms = entry.metadata().map_err(|e| staging_err(&src, e))?;
+            std::fs::set_permissions(&dst, perms.permissions())
+                .map_err(|e| staging_err(&dst, e))?;
             staged.files += 1;
             staged.bytes += std::fs::metadata(&dst).map(|m| m.len()).unwrap_or(0);
         }

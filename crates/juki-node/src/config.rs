@@ -210,6 +210,12 @@ pub struct BackupSettings {
     /// Seconds between the backups the node takes while it runs; 0: none (a timer runs
     /// `juki backup run` instead).
     pub interval_seconds: u64,
+    /// A backup is a full snapshot when the newest of the node's epoch is older than this
+    /// (default 30 days), and a journal backup otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snapshot_interval_seconds: Option<u64>,
+    /// Seconds between the restore drills the node runs while it serves; 0: none.
+    pub drill_interval_seconds: u64,
     /// The operator's acknowledgement that the repository is on the data's own device
     /// (`--i-know-this-is-the-same-storage`); `status` warns while it is so.
     pub same_storage: bool,
@@ -221,6 +227,12 @@ impl BackupSettings {
 
     fn is_unset(&self) -> bool {
         *self == BackupSettings::default()
+    }
+
+    /// `snapshot_interval_seconds`, or its default of 30 days.
+    pub fn snapshot_interval(&self) -> u64 {
+        self.snapshot_interval_seconds
+            .unwrap_or(juki_backup::SNAPSHOT_INTERVAL_SECONDS_DEFAULT)
     }
 }
 
@@ -382,28 +394,37 @@ fn validate_backup(data_dir: &Path, b: BackupSettings) -> Result<BackupSettings,
         password_file,
         cacert,
         interval_seconds,
+        snapshot_interval_seconds,
+        drill_interval_seconds,
         same_storage,
     } = b;
-    if interval_seconds > BackupSettings::INTERVAL_SECONDS_MAX {
-        return Err(cfg_err(
-            &CFG_INVALID,
-            format!(
-                "backup.interval_seconds = {interval_seconds}: must be within 0..={}",
-                BackupSettings::INTERVAL_SECONDS_MAX
-            ),
-        ));
-    }
-    if interval_seconds > 0 && (repo.is_none() || password_file.is_none()) {
-        return Err(cfg_err(
-            &CFG_INVALID,
-            "backup.interval_seconds needs backup.repo and backup.password_file",
-        ));
+    for (name, value) in [
+        ("interval_seconds", interval_seconds),
+        ("drill_interval_seconds", drill_interval_seconds),
+    ] {
+        if value > BackupSettings::INTERVAL_SECONDS_MAX {
+            return Err(cfg_err(
+                &CFG_INVALID,
+                format!(
+                    "backup.{name} = {value}: must be within 0..={}",
+                    BackupSettings::INTERVAL_SECONDS_MAX
+                ),
+            ));
+        }
+        if value > 0 && (repo.is_none() || password_file.is_none()) {
+            return Err(cfg_err(
+                &CFG_INVALID,
+                format!("backup.{name} needs backup.repo and backup.password_file"),
+            ));
+        }
     }
     Ok(BackupSettings {
         repo,
         password_file: password_file.map(|p| data_dir.join(p)),
         cacert: cacert.map(|p| data_dir.join(p)),
         interval_seconds,
+        snapshot_interval_seconds,
+        drill_interval_seconds,
         same_storage,
     })
 }

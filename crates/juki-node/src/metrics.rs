@@ -63,6 +63,12 @@ pub struct Metrics {
     pub backup_same_storage: Gauge,
     /// 1 while no scheduled backup has succeeded for more than two intervals.
     pub backup_overdue: Gauge,
+    /// Restore drills (docs/backup.md): when the last succeeded (Unix seconds), failures since
+    /// start, 1 while the last one failed, 1 while none has succeeded for two drill intervals.
+    pub backup_drill_last_success_seconds: Gauge,
+    pub backup_drill_failures: Counter,
+    pub backup_drill_failed: Gauge,
+    pub backup_drill_overdue: Gauge,
     /// Cross-tier digests (docs/backup.md): when the last comparison with the parent finished
     /// (Unix seconds), and the ranges it found differing, by scope (a municipality's code).
     pub digest_last_run_seconds: Gauge,
@@ -112,6 +118,10 @@ impl Metrics {
             backup_failures: Counter::default(),
             backup_same_storage: Gauge::default(),
             backup_overdue: Gauge::default(),
+            backup_drill_last_success_seconds: Gauge::default(),
+            backup_drill_failures: Counter::default(),
+            backup_drill_failed: Gauge::default(),
+            backup_drill_overdue: Gauge::default(),
             digest_last_run_seconds: Gauge::default(),
             digest_differing_ranges: Family::default(),
             registry: Registry::default(),
@@ -180,6 +190,26 @@ impl Metrics {
             "backup_overdue",
             "1 while no scheduled backup has succeeded for more than two intervals (JK-BAK-0115)",
             m.backup_overdue.clone(),
+        );
+        registry.register(
+            "backup_drill_last_success_seconds",
+            "When the node's last restore drill succeeded, Unix seconds (0: none since start)",
+            m.backup_drill_last_success_seconds.clone(),
+        );
+        registry.register(
+            "backup_drill_failures",
+            "Restore drills that failed since the node started (an alert when it grows)",
+            m.backup_drill_failures.clone(),
+        );
+        registry.register(
+            "backup_drill_failed",
+            "1 while the node's last restore drill failed (JK-BAK-0120)",
+            m.backup_drill_failed.clone(),
+        );
+        registry.register(
+            "backup_drill_overdue",
+            "1 while no restore drill has succeeded for more than two drill intervals (JK-BAK-0121)",
+            m.backup_drill_overdue.clone(),
         );
         registry.register(
             "digest_last_run_seconds",

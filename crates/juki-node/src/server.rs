@@ -325,6 +325,10 @@ pub async fn serve(
             node.clone(),
             stop_links.clone(),
         )));
+        links.push(tokio::spawn(crate::backup::keep_drilling(
+            node.clone(),
+            stop_links.clone(),
+        )));
     }
     if node.audit.is_some() {
         links.push(tokio::spawn(crate::audit::keep_retention(

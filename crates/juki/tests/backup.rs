@@ -162,7 +162,8 @@ fn prune_keeps_the_newest_and_the_repository_still_checks() {
     ok(&repo.run("init", &[]));
     ok(&repo.run("run", &["--data", p(&data)]));
     load(&data, dir.path(), "131016", 100, "6");
-    let newest = json(&repo.run("run", &["--data", p(&data), "--json"]));
+    let newest = json(&repo.run("run", &["--data", p(&data), "--full", "--json"]));
+    assert_eq!(newest["kind"], "full", "{newest}");
     assert_refused(&repo.run("prune", &[]), 2, "JK-BAK-0113");
     let pruned = json(&repo.run("prune", &["--keep-last", "1", "--json"]));
     assert_eq!(
@@ -229,6 +230,14 @@ fn juki_pki_private(path: &Path) -> bool {
     std::fs::metadata(path).unwrap().permissions().mode() & 0o077 == 0
 }
 
+/// A tag's value among a restic snapshot's tags (`prefix=value`).
+fn tag<'a>(snap: &'a serde_json::Value, prefix: &str) -> Option<&'a str> {
+    snap["tags"]
+        .as_array()?
+        .iter()
+        .find_map(|t| t.as_str()?.strip_prefix(prefix))
+}
+
 #[test]
 fn stock_restic_and_sqlite3_alone_restore_a_juki_backup() {
     let dir = tempfile::tempdir().unwrap();
@@ -236,15 +245,43 @@ fn stock_restic_and_sqlite3_alone_restore_a_juki_backup() {
     let repo = Repo::new();
     ok(&repo.run("init", &[]));
     ok(&repo.run("run", &["--data", p(&data)]));
+    // Two journal snapshots after the full one.
+    load(&data, dir.path(), "131016", 50, "11");
+    let j = json(&repo.run("run", &["--data", p(&data), "--json"]));
+    assert_eq!(j["kind"], "journal", "{j}");
+    load(&data, dir.path(), "131016", 50, "12");
+    ok(&repo.run("run", &["--data", p(&data)]));
+    let by_juki = dir.path().join("by-juki");
+    ok(&repo.run("restore", &["--target", p(&by_juki), "--scratch"]));
 
     // The manual restore of docs/backup.md, step by step.
+    let restic = |args: &[&str]| {
+        let out = Command::new("restic")
+            .args(["-r", p(&repo.path), "--password-file", p(&repo.password)])
+            .args(args)
+            .output()
+            .expect("restic is installed (scripts/test installs it)");
+        ok(&out)
+    };
+    let snaps: serde_json::Value = serde_json::from_str(&restic(&["snapshots", "--json"])).unwrap();
+    let snaps = snaps.as_array().unwrap();
+    let full = snaps
+        .iter()
+        .find(|s| tag(s, "kind=") == Some("full"))
+        .unwrap();
+    let mut journals: Vec<_> = snaps
+        .iter()
+        .filter(|s| tag(s, "kind=") == Some("journal"))
+        .collect();
+    journals.sort_by_key(|s| tag(s, "after=").unwrap().parse::<u64>().unwrap());
+    assert_eq!(journals.len(), 2);
     let target = dir.path().join("by-restic");
-    let out = Command::new("restic")
-        .args(["-r", p(&repo.path), "--password-file", p(&repo.password)])
-        .args(["restore", "latest", "--target", p(&target)])
-        .output()
-        .expect("restic is installed (scripts/test installs it)");
-    ok(&out);
+    restic(&[
+        "restore",
+        full["id"].as_str().unwrap(),
+        "--target",
+        p(&target),
+    ]);
     let store = target.join("juki-data/store.db");
     let count = |db: &Path, sql: &str| {
         let out = Command::new("sqlite3")
@@ -253,10 +290,40 @@ fn stock_restic_and_sqlite3_alone_restore_a_juki_backup() {
             .expect("sqlite3 is installed (scripts/test installs it)");
         ok(&out).trim().to_string()
     };
+    let mut head = tag(full, "seq=").unwrap().to_string();
+    for (i, journal) in journals.iter().enumerate() {
+        assert_eq!(
+            tag(journal, "after="),
+            Some(head.as_str()),
+            "the chain links"
+        );
+        assert_eq!(count(&store, "SELECT max(seq) FROM journal"), head);
+        let seg_dir = dir.path().join(format!("j{i}"));
+        restic(&[
+            "restore",
+            journal["id"].as_str().unwrap(),
+            "--target",
+            p(&seg_dir),
+        ]);
+        let segment = std::fs::read_dir(seg_dir.join("juki-journal"))
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        let out = Command::new("sqlite3")
+            .args(["-bail", p(&store)])
+            .stdin(std::fs::File::open(&segment).unwrap())
+            .output()
+            .unwrap();
+        ok(&out);
+        head = tag(journal, "seq=").unwrap().to_string();
+    }
     let sql = "SELECT count(*) FROM residents WHERE status = 'current'";
-    assert_eq!(count(&store, sql), "300");
+    assert_eq!(count(&store, sql), "400");
     assert_eq!(count(&store, sql), count(&data.join("store.db"), sql));
     assert_eq!(records(&store), records(&data.join("store.db")));
+    assert_eq!(records(&store), records(&by_juki.join("store.db")));
     assert_eq!(count(&store, "PRAGMA integrity_check"), "ok");
 }
 
@@ -719,6 +786,159 @@ fn failing_scheduled_backups_are_counted_and_become_overdue_in_status_and_metric
     let status = block_on(node.client().status()).unwrap();
     assert!(
         status.warnings.iter().any(|w| w.code == "JK-BAK-0115"),
+        "{:?}",
+        status.warnings
+    );
+    assert!(node.terminate().success());
+}
+
+#[test]
+fn a_chain_restores_to_a_sequence_refuses_a_gap_by_name_and_passes_drills() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = node_with_residents(dir.path(), "131016", 40, "13");
+    let repo = Repo::new();
+    ok(&repo.run("init", &[]));
+    let full = json(&repo.run("run", &["--data", p(&data), "--json"]));
+    load(&data, dir.path(), "131016", 20, "14");
+    let j1 = json(&repo.run("run", &["--data", p(&data), "--json"]));
+    load(&data, dir.path(), "131016", 20, "15");
+    let j2 = json(&repo.run("run", &["--data", p(&data), "--json"]));
+    assert_eq!(
+        (
+            &j1["after"],
+            &j1["journal_head_seq"],
+            &j2["after"],
+            &j2["journal_head_seq"]
+        ),
+        (&40.into(), &60.into(), &60.into(), &80.into()),
+        "{j1} {j2}"
+    );
+    let list = ok(&repo.run("list", &[]));
+    assert!(
+        list.contains("journal") && list.contains("61..80"),
+        "{list}"
+    );
+
+    // By hand, a drill restores the chain beside the data and finds the live journal in it.
+    let drill = json(&repo.run("drill", &["--data", p(&data), "--json"]));
+    assert_eq!(
+        (&drill["ok"], &drill["seq"]),
+        (&true.into(), &80.into()),
+        "{drill}"
+    );
+
+    // A sequence inside the first segment, as an inspection copy.
+    let target = dir.path().join("at-50");
+    let r = json(&repo.run(
+        "restore",
+        &[
+            "--target",
+            p(&target),
+            "--to-seq",
+            "50",
+            "--scratch",
+            "--json",
+        ],
+    ));
+    assert_eq!(
+        (&r["seq"], &r["new_epoch"]),
+        (&50.into(), &serde_json::Value::Null),
+        "{r}"
+    );
+    let conn = rusqlite::Connection::open(target.join("store.db")).unwrap();
+    let count = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
+    assert_eq!(count("SELECT max(seq) FROM journal"), 50);
+    assert_eq!(count("SELECT count(*) FROM residents"), 50);
+    drop(conn);
+
+    // A time: after every backup, the whole chain; before the first, nothing covers it.
+    let r = json(&repo.run(
+        "restore",
+        &[
+            "--target",
+            p(&dir.path().join("by-time")),
+            "--to-time",
+            "2100-01-01T00:00:00+09:00",
+            "--scratch",
+            "--json",
+        ],
+    ));
+    assert_eq!(r["seq"], 80, "{r}");
+    let too_early = dir.path().join("too-early");
+    let before = ["--target", p(&too_early), "--to-time"];
+    let out = repo.run(
+        "restore",
+        &[&before[..], &["2000-01-01T00:00:00Z"]].concat(),
+    );
+    assert_refused(&out, 1, "JK-BAK-0117");
+    let out = repo.run("restore", &[&before[..], &["yesterday"]].concat());
+    assert_eq!(out.status.code(), Some(2));
+
+    // The first journal snapshot forgotten: past it the chain is refused, naming the gap.
+    let out = Command::new("restic")
+        .args(["-r", p(&repo.path), "--password-file", p(&repo.password)])
+        .args(["forget", j1["id"].as_str().unwrap()])
+        .output()
+        .unwrap();
+    ok(&out);
+    let out = repo.run("restore", &["--target", p(&dir.path().join("gap"))]);
+    assert_refused(&out, 1, "JK-BAK-0116");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("41..=60"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = repo.run(
+        "restore",
+        &[
+            "--target",
+            p(&dir.path().join("early")),
+            "--to-seq",
+            "40",
+            "--json",
+        ],
+    );
+    assert_eq!(json(&out)["snapshot"]["id"], full["id"]);
+    // A drill of the broken chain fails with the same code.
+    assert_refused(&repo.run("drill", &["--data", p(&data)]), 1, "JK-BAK-0116");
+}
+
+#[test]
+fn a_node_drills_its_backups_on_its_interval_and_reports_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = node_with_residents(dir.path(), "131016", 30, "16");
+    let repo = Repo::new();
+    ok(&repo.run("init", &[]));
+    configure_backup(
+        &data,
+        &repo.path,
+        &repo.password,
+        "interval_seconds = 1\ndrill_interval_seconds = 1",
+    );
+    let mut node = ServeProcess::start(&data);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let metrics = loop {
+        let metrics = block_on(node.anonymous().metrics()).unwrap();
+        if metric(&metrics, "juki_backup_drill_last_success_seconds").is_some_and(|v| v != "0") {
+            break metrics;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no drill passed within 60 s: {metrics}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    assert_eq!(
+        metric(&metrics, "juki_backup_drill_failed"),
+        Some("0"),
+        "{metrics}"
+    );
+    let status = block_on(node.client().status()).unwrap();
+    assert!(
+        !status
+            .warnings
+            .iter()
+            .any(|w| w.code.starts_with("JK-BAK-012")),
         "{:?}",
         status.warnings
     );

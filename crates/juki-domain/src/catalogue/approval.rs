@@ -90,7 +90,7 @@ pub static APPR_NEEDED: ErrorDef = ErrorDef {
     message_ja: "稼働中のノードの復元・再構築には二人目の承認が必要です",
     message_en: "Restoring or rebuilding a node in service needs an approved request",
     cause: "The node's juki.toml names a parent, so the node is in service: `juki rebuild` and `juki backup restore` (without --scratch) of it need a restore-node request approved at its parent by a second person.",
-    remedy: "At the parent: `juki approve request-restore CODE --operation rebuild|restore --profile PARENT-PROFILE`; a second person runs `juki approve approve ID`; then run the command again with `--approval ID --profile PARENT-PROFILE`.",
+    remedy: "At the parent: `juki approve request-restore CODE --operation rebuild (or restore) --profile PARENT-PROFILE`; a second person runs `juki approve approve ID`; then run the command again with `--approval ID --profile PARENT-PROFILE`.",
 };
 pub static APPR_NOT_USABLE: ErrorDef = ErrorDef {
     code: "JK-APPR-0112",

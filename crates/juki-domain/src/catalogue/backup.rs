@@ -122,6 +122,54 @@ pub static BAK_OVERDUE: ErrorDef = ErrorDef {
     cause: "No scheduled backup has succeeded for more than two intervals: they fail (the node log says why) or take too long.",
     remedy: "Read the node log for the backup's error, fix the repository or its access, and run `juki backup run --data DIR` to catch up.",
 };
+pub static BAK_CHAIN_BROKEN: ErrorDef = ErrorDef {
+    code: "JK-BAK-0116",
+    class: Conflict,
+    message_ja: "ジャーナルのバックアップが途切れているため、その時点まで復元できません",
+    message_en: "The journal backups have a gap: the point cannot be reached",
+    cause: "Between the full snapshot and the point asked for, no journal snapshot starts where the previous one ended (one was forgotten, or never taken); the gap is named.",
+    remedy: "Restore to a point before the gap (--to-seq), or from a later full snapshot; take `juki backup run --full` now so that the node's next restore does not need the gap.",
+};
+pub static BAK_POINT_NOT_COVERED: ErrorDef = ErrorDef {
+    code: "JK-BAK-0117",
+    class: NotFound,
+    message_ja: "指定された時点を含むバックアップがありません",
+    message_en: "No backup covers the point asked for",
+    cause: "No full snapshot of the node was taken at or before the sequence or time given, or the journal backups end before it.",
+    remedy: "`juki backup list` shows each snapshot's kind, epoch and sequences; ask for a point they cover.",
+};
+pub static BAK_SEGMENT: ErrorDef = ErrorDef {
+    code: "JK-BAK-0118",
+    class: Internal,
+    message_ja: "ジャーナルの差分を書き出し、または適用できませんでした",
+    message_en: "A journal segment could not be written or applied",
+    cause: "The store refused to export its journal or to apply a segment (it does not start at the restored store's head, or the store could not be opened); the detail names which.",
+    remedy: "Run `juki backup verify --read-data`; restore to a point before the segment named, or from another full snapshot.",
+};
+pub static BAK_DRILL_MISMATCH: ErrorDef = ErrorDef {
+    code: "JK-BAK-0119",
+    class: Conflict,
+    message_ja: "復元訓練で、復元したジャーナルが稼働中のものと一致しません",
+    message_en: "The restore drill's journal differs from the live store's",
+    cause: "The latest backup, restored into a scratch directory, holds a journal whose digest up to its head is not the live store's digest up to the same sequence: the backup does not hold what the node held.",
+    remedy: "Take a full backup now (`juki backup run --full`), run `juki backup verify --read-data`, and keep the drill's scratch copy for investigation by running the drill by hand.",
+};
+pub static BAK_DRILL_FAILED: ErrorDef = ErrorDef {
+    code: "JK-BAK-0120",
+    class: Unavailable,
+    message_ja: "直近の復元訓練が失敗しました",
+    message_en: "The node's last restore drill failed",
+    cause: "The scheduled drill could not restore the latest backup, or what it restored differed from the live store (the node log says which).",
+    remedy: "Read the node log, run `juki backup drill --data DIR` by hand, and take a full backup if the chain is damaged.",
+};
+pub static BAK_DRILL_OVERDUE: ErrorDef = ErrorDef {
+    code: "JK-BAK-0121",
+    class: Unavailable,
+    message_ja: "復元訓練が滞っています",
+    message_en: "The node's scheduled restore drill is overdue",
+    cause: "No scheduled restore drill has succeeded for more than two drill intervals.",
+    remedy: "Read the node log for the drill's error; `juki backup drill --data DIR` runs one by hand.",
+};
 pub static BAK_REBUILD_HAS_STORE: ErrorDef = ErrorDef {
     code: "JK-BAK-0131",
     class: Conflict,
@@ -166,4 +214,10 @@ pub(super) static DEFS: &[&ErrorDef] = &[
     &BAK_REBUILD_CONFIG,
     &BAK_REBUILD_PARENT,
     &BAK_OVERDUE,
+    &BAK_CHAIN_BROKEN,
+    &BAK_POINT_NOT_COVERED,
+    &BAK_SEGMENT,
+    &BAK_DRILL_MISMATCH,
+    &BAK_DRILL_FAILED,
+    &BAK_DRILL_OVERDUE,
 ];

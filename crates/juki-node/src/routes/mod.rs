@@ -577,6 +577,12 @@ async fn status(
     if crate::backup::overdue(&node) {
         warnings.push(Warning::from(&juki_domain::catalogue::BAK_OVERDUE));
     }
+    if node.metrics.backup_drill_failed.get() == 1 {
+        warnings.push(Warning::from(&juki_domain::catalogue::BAK_DRILL_FAILED));
+    }
+    if node.metrics.backup_drill_overdue.get() == 1 {
+        warnings.push(Warning::from(&juki_domain::catalogue::BAK_DRILL_OVERDUE));
+    }
     warnings.extend(crate::digest::warning(&node));
     if node.moves.is_some() && crate::moves::on_book(&node, |b| b.pending_notices()).await? > 0 {
         warnings.push(Warning::from(

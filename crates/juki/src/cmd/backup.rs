@@ -1,9 +1,10 @@
-//! `juki backup init|run|list|verify|restore|prune`: a node's data directory into a
-//! restic-format repository on other storage, and back (docs/backup.md).
+//! `juki backup init|run|list|verify|restore|prune|drill`: a node's data directory into a
+//! restic-format repository on other storage (full snapshots, and the journal between them),
+//! back to a point in time, and restore drills (docs/backup.md).
 
 use crate::exit::{self, exit};
 use anyhow::Result;
-use juki_backup::{BackupError, RepoSpec, Retention, Snapshot};
+use juki_backup::{BackupError, CodesAfterRestore, Point, Ran, RepoSpec, Retention, Snapshot};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, clap::Args)]
@@ -75,15 +76,28 @@ enum Command {
         #[arg(long)]
         i_know_this_is_the_same_storage: bool,
     },
-    /// Back up a node's data directory, running or stopped, as one snapshot.
+    /// Back up a node's data directory, running or stopped: a full snapshot when the
+    /// repository holds none of the node's epoch or the newest is older than `[backup]
+    /// snapshot_interval_seconds`, otherwise the journal recorded since the last backup.
     Run {
         #[command(flatten)]
         repo: Repo,
         #[arg(long, value_name = "DIR")]
         data: PathBuf,
+        /// A full snapshot whatever the repository holds.
+        #[arg(long)]
+        full: bool,
         /// Accept a repository on the data directory's own device (tests, stopgaps).
         #[arg(long)]
         i_know_this_is_the_same_storage: bool,
+    },
+    /// Restore the latest backup into a scratch directory inside the data directory and compare
+    /// its journal's digest with the live store's (the scratch copy is removed afterwards).
+    Drill {
+        #[command(flatten)]
+        repo: Repo,
+        #[arg(long, value_name = "DIR")]
+        data: PathBuf,
     },
     /// The repository's snapshots, oldest first.
     List {
@@ -97,13 +111,26 @@ enum Command {
         #[arg(long)]
         read_data: bool,
     },
-    /// Restore a snapshot as a new data directory (stop the node first; see docs/backup.md).
+    /// Restore a node's data directory to a point in time: the newest full snapshot at or
+    /// before it, then the journal after it; the restored node starts a new epoch (stop the
+    /// node first; see docs/backup.md).
     Restore {
         #[command(flatten)]
         repo: Repo,
-        /// `latest`, or a snapshot id (or a unique prefix of one).
-        #[arg(default_value = "latest")]
-        snapshot: String,
+        /// `latest`, or a snapshot id (or a unique prefix of one): a full snapshot to start
+        /// from, or, with no --to-seq or --to-time, the snapshot whose point is restored.
+        #[arg(value_name = "SNAPSHOT", conflicts_with = "snapshot")]
+        positional: Option<String>,
+        /// The same as the positional SNAPSHOT.
+        #[arg(long, value_name = "ID")]
+        snapshot: Option<String>,
+        /// Restore the journal up to exactly this sequence.
+        #[arg(long, value_name = "N", conflicts_with = "to_time")]
+        to_seq: Option<u64>,
+        /// Restore the journal up to its last entry recorded at or before this time (RFC 3339,
+        /// e.g. 2026-11-24T09:00:00+09:00).
+        #[arg(long, value_name = "TIME")]
+        to_time: Option<String>,
         /// The new data directory: must not exist or be empty.
         #[arg(long, value_name = "DIR")]
         target: PathBuf,
@@ -111,17 +138,27 @@ enum Command {
         #[command(flatten)]
         approval: super::approval_gate::RestoreGate,
     },
-    /// Forget snapshots beyond the retention and remove the data only they used.
+    /// Forget snapshots beyond the retention and remove the data only they used. Retention
+    /// counts full snapshots; each kept one keeps the journal snapshots its chain needs.
     Prune {
         #[command(flatten)]
         repo: Repo,
-        /// Keep the newest N snapshots of each node.
+        /// Keep the newest N full snapshots of each node.
         #[arg(long, value_name = "N")]
         keep_last: Option<u32>,
-        /// Keep every snapshot younger than this span (e.g. 30d, 12h, 2w).
+        /// Keep every full snapshot younger than this span (e.g. 30d, 12h, 2w).
         #[arg(long, value_name = "SPAN")]
         keep_within: Option<String>,
     },
+}
+
+/// How far the national node's code pools move on after a restore: beyond any code it can
+/// have assigned between the backup and the loss.
+const NATIONAL_CODES_SKIPPED: u64 = 100_000_000;
+
+fn node_config(data: &Path) -> Result<juki_node::config::NodeConfig> {
+    juki_node::config::NodeConfig::load(data)
+        .map_err(|e| exit(exit::class_code(e.def.class), e.to_string()))
 }
 
 /// A library error as the command's error, with its exit status by catalogue class.
@@ -154,32 +191,80 @@ pub fn run(a: Args) -> Result<u8> {
         Command::Run {
             repo,
             data,
+            full,
             i_know_this_is_the_same_storage,
         } => {
-            let config = juki_node::config::NodeConfig::load(&data)
-                .map_err(|e| exit(exit::class_code(e.def.class), e.to_string()))?;
+            let config = node_config(&data)?;
             let (repo, node_allows) = repo.or_node(&config.backup);
             let spec = repo.spec()?;
             let allow = i_know_this_is_the_same_storage || node_allows;
             same_storage_check(&data, repo.location(), allow)?;
-            let code = config
-                .code
-                .map_or_else(|| "national".to_string(), |c| c.to_string());
+            let code = juki_node::backup::snapshot_node(config.code);
+            step(&format!("backing up {}", data.display()));
+            let opts = juki_backup::RunOptions {
+                full,
+                snapshot_interval_seconds: config.backup.snapshot_interval(),
+                now_ms: jiff::Timestamp::now().as_millisecond(),
+            };
+            let ran = juki_backup::run(&spec, &data, &code, &opts).map_err(refused)?;
+            if repo.json {
+                print(&match &ran {
+                    Ran::Nothing { seq, epoch } => serde_json::json!({
+                        "kind": null, "node": code, "epoch": epoch, "journal_head_seq": seq,
+                        "nothing_new": true,
+                    }),
+                    Ran::Full(s) | Ran::Journal { snapshot: s, .. } => snapshot_json(s),
+                })?;
+            } else {
+                match &ran {
+                    Ran::Nothing { seq, epoch } => println!(
+                        "nothing recorded since seq {seq} (epoch {epoch}): no snapshot taken"
+                    ),
+                    Ran::Full(snap) => println!(
+                        "full snapshot {} of node {code}, epoch {}, at journal seq {}: {} files, {} bytes, {} bytes added",
+                        short(&snap.id),
+                        snap.epoch,
+                        snap.journal_head_seq.unwrap_or(0),
+                        snap.files,
+                        snap.bytes,
+                        snap.added_bytes
+                    ),
+                    Ran::Journal { snapshot, entries } => println!(
+                        "journal snapshot {} of node {code}, epoch {}, seq {}..{}: {entries} entries, {} bytes added",
+                        short(&snapshot.id),
+                        snapshot.epoch,
+                        snapshot.after.unwrap_or(0) + 1,
+                        snapshot.journal_head_seq.unwrap_or(0),
+                        snapshot.added_bytes
+                    ),
+                }
+            }
+        }
+        Command::Drill { repo, data } => {
+            let config = node_config(&data)?;
+            let (repo, _) = repo.or_node(&config.backup);
+            let spec = repo.spec()?;
+            let code = juki_node::backup::snapshot_node(config.code);
             step(&format!(
-                "copying {} consistently, then writing the snapshot",
+                "restoring the latest backup of node {code} into a scratch directory in {} and comparing",
                 data.display()
             ));
-            let snap = juki_backup::run(&spec, &data, &code).map_err(refused)?;
+            let live = juki_backup::journal::open_store(&data.join(juki_backup::stage::STORE_FILE))
+                .map_err(refused)?;
+            let d = juki_backup::drill(&spec, &data, &code, &live).map_err(refused)?;
             if repo.json {
-                print(&snapshot_json(&snap))?;
+                print(&serde_json::json!({
+                    "ok": true, "full": snapshot_json(&d.full),
+                    "segments": d.segments.iter().map(snapshot_json).collect::<Vec<_>>(),
+                    "seq": d.seq, "digest": d.digest,
+                }))?;
             } else {
                 println!(
-                    "snapshot {} of node {code} at journal seq {}: {} files, {} bytes, {} bytes added",
-                    short(&snap.id),
-                    snap.journal_head_seq.unwrap_or(0),
-                    snap.files,
-                    snap.bytes,
-                    snap.added_bytes
+                    "drill passed: snapshot {} and {} journal snapshots restore the journal to seq {}, digest {} as the live store's",
+                    short(&d.full.id),
+                    d.segments.len(),
+                    d.seq,
+                    d.digest
                 );
             }
         }
@@ -189,14 +274,23 @@ pub fn run(a: Args) -> Result<u8> {
                 let v: Vec<_> = snaps.iter().map(snapshot_json).collect();
                 print(&serde_json::json!({ "snapshots": v }))?;
             } else {
-                println!("id        time                       node    seq       bytes");
+                println!(
+                    "id        time                       node     kind    epoch seqs              bytes"
+                );
                 for s in &snaps {
+                    let seq = s.journal_head_seq.map_or("-".into(), |q| q.to_string());
+                    let seqs = match s.after {
+                        Some(a) => format!("{}..{seq}", a + 1),
+                        None => format!("..{seq}"),
+                    };
                     println!(
-                        "{:<9} {:<26} {:<7} {:<9} {}",
+                        "{:<9} {:<26} {:<8} {:<7} {:<5} {:<17} {}",
                         short(&s.id),
                         s.time,
                         s.node.as_deref().unwrap_or("-"),
-                        s.journal_head_seq.map_or("-".into(), |q| q.to_string()),
+                        s.kind.as_str(),
+                        s.epoch,
+                        seqs,
                         s.bytes
                     );
                 }
@@ -242,25 +336,69 @@ pub fn run(a: Args) -> Result<u8> {
         }
         Command::Restore {
             repo,
+            positional,
             snapshot,
+            to_seq,
+            to_time,
             target,
             approval,
         } => {
+            let snapshot = snapshot.or(positional).unwrap_or_else(|| "latest".into());
+            let point = match (to_seq, &to_time) {
+                (Some(n), _) => Point::Seq(n),
+                (None, Some(t)) => Point::TimeMs(
+                    t.parse::<jiff::Timestamp>()
+                        .map_err(|e| exit(exit::USAGE, format!("--to-time {t}: {e}")))?
+                        .as_millisecond(),
+                ),
+                (None, None) => Point::Latest,
+            };
             step(&format!("restoring {snapshot} into {}", target.display()));
-            let r = juki_backup::restore(&repo.spec()?, &snapshot, &target).map_err(refused)?;
+            let r =
+                juki_backup::restore(&repo.spec()?, &snapshot, point, &target).map_err(refused)?;
             // A node in service: approved at its parent, or the restored copy is removed.
             super::approval_gate::after_restore(&r.target, &approval)?;
+            // An inspection copy (`--scratch`) starts no new epoch: it is never served.
+            let scratch = approval.scratch;
+            let epoch = if scratch {
+                None
+            } else {
+                // A node with a parent asks it for new pools; the national node, which has no
+                // one to ask, skips far past any code it may have assigned after the copy.
+                let config = node_config(&target)?;
+                let codes = if config.parent.is_some() {
+                    CodesAfterRestore::Abandon
+                } else {
+                    CodesAfterRestore::SkipAhead(NATIONAL_CODES_SKIPPED)
+                };
+                Some(juki_backup::begin_epoch(&target, codes).map_err(refused)?)
+            };
+            let time = r.recorded_at_ms.and_then(|ms| {
+                jiff::Timestamp::from_millisecond(ms)
+                    .ok()
+                    .map(|t| t.to_string())
+            });
             if repo.json {
                 print(&serde_json::json!({
-                    "snapshot": snapshot_json(&r.snapshot), "target": r.target,
+                    "snapshot": snapshot_json(&r.full),
+                    "segments": r.segments.iter().map(snapshot_json).collect::<Vec<_>>(),
+                    "seq": r.seq, "recorded_at": time, "new_epoch": epoch,
+                    "scratch": scratch, "target": r.target,
                 }))?;
             } else {
                 println!(
-                    "restored snapshot {} (journal seq {}) into {}",
-                    short(&r.snapshot.id),
-                    r.snapshot.journal_head_seq.unwrap_or(0),
-                    r.target.display()
+                    "restored snapshot {} and {} journal snapshots into {}: journal seq {}{}",
+                    short(&r.full.id),
+                    r.segments.len(),
+                    r.target.display(),
+                    r.seq,
+                    time.map(|t| format!(", last entry recorded {t}"))
+                        .unwrap_or_default()
                 );
+                match epoch {
+                    Some(e) => println!("the restored store begins epoch {e}"),
+                    None => println!("scratch copy: no new epoch; do not serve it"),
+                }
             }
         }
         Command::Prune {
@@ -309,7 +447,8 @@ fn short(id: &str) -> &str {
 
 fn snapshot_json(s: &Snapshot) -> serde_json::Value {
     serde_json::json!({
-        "id": s.id, "time": s.time, "node": s.node, "journal_head_seq": s.journal_head_seq,
+        "id": s.id, "time": s.time, "node": s.node, "kind": s.kind.as_str(), "epoch": s.epoch,
+        "after": s.after, "journal_head_seq": s.journal_head_seq,
         "files": s.files, "bytes": s.bytes, "added_bytes": s.added_bytes,
     })
 }

@@ -195,7 +195,10 @@ pub fn run(a: Args) -> Result<u8> {
                 None => spec,
             };
             step(&format!("restoring backup {} to read it", a.snapshot));
-            Some(juki_backup::restore(&spec, &a.snapshot, &scratch.0).map_err(backup_err)?)
+            Some(
+                juki_backup::restore(&spec, &a.snapshot, juki_backup::Point::Latest, &scratch.0)
+                    .map_err(backup_err)?,
+            )
         }
         (None, None) => None,
         _ => {
@@ -244,9 +247,11 @@ pub fn run(a: Args) -> Result<u8> {
         } else {
             (0, 0)
         };
+        // The newest snapshot applied: the full one, or the last journal segment after it.
+        let newest = r.segments.last().unwrap_or(&r.full);
         backup = Some(BackupUsed {
-            snapshot: r.snapshot.id.clone(),
-            time: r.snapshot.time.clone(),
+            snapshot: newest.id.clone(),
+            time: newest.time.clone(),
             journal_head_seq: head,
             epoch,
             local_files: vec![],

@@ -119,6 +119,15 @@ impl Drop for ServeProcess {
     }
 }
 
+/// Polls `f` every 200 ms until it is true, for at most `secs` seconds.
+pub fn wait_for(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !f() {
+        assert!(Instant::now() < deadline, "{what}: not within {secs} s");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 /// Waits (at most 30 s) for `child` to exit, and returns how it did.
 pub fn exit_status(child: &mut Child) -> std::process::ExitStatus {
     let deadline = Instant::now() + Duration::from_secs(30);
