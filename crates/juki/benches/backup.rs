@@ -10,7 +10,7 @@
 //! (the same as --residents), JUKI_BENCH_DAYS (30), JUKI_BENCH_DIR (where the node and the
 //! copies live; default the temp dir), JUKI_BENCH_REPO_DIR (where the three repositories live;
 //! default beside the node, on the same disk), JUKI_BENCH_REBUILD_RESIDENTS (the demo nation of
-//! the rebuild, 300,000), JUKI_BENCH_ONLY=rebuild (the rebuild alone).
+//! the rebuild, 300,000; 0 leaves the rebuild out), JUKI_BENCH_ONLY=rebuild (the rebuild alone).
 
 // A benchmark: a failed unwrap ends it with the reason.
 #![allow(clippy::unwrap_used)]
@@ -571,6 +571,12 @@ fn rebuild_from_parent(base_dir: &Path) {
         return;
     }
     let residents = env_u64("JUKI_BENCH_REBUILD_RESIDENTS", 300_000);
+    if residents == 0 {
+        println!(
+            "juki rebuild --from-parent: not measured in this run (JUKI_BENCH_REBUILD_RESIDENTS=0)"
+        );
+        return;
+    }
     let tmp = tempfile::tempdir_in(base_dir).unwrap();
     let dir = tmp.path().join("demo");
     let t = Instant::now();
