@@ -189,20 +189,29 @@ impl SqliteStore {
         let n = match upto {
             Some(n) if n < summary.to => n.max(summary.after),
             _ => {
-                conn.execute_batch(sql)?;
+                if let Err(e) = execute_statements(&conn, sql) {
+                    if !conn.is_autocommit() {
+                        conn.execute_batch("ROLLBACK")?;
+                    }
+                    return Err(e);
+                }
                 return Ok(summary);
             }
         };
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut last = None;
-        for line in sql.lines().filter(|l| l.starts_with(JOURNAL_LINE)) {
-            let seq = line_seq(line)?;
-            if seq > n {
-                break;
+        for_each_statement(sql, |statement| {
+            if !statement.starts_with(JOURNAL_LINE) {
+                return Ok(true);
             }
-            tx.execute_batch(line)?;
+            let seq = line_seq(statement)?;
+            if seq > n {
+                return Ok(false);
+            }
+            tx.execute_batch(statement)?;
             last = Some(seq);
-        }
+            Ok(true)
+        })?;
         reindex(&tx, summary.after)?;
         tx.commit()?;
         summary.last_recorded_at_ms = match last {
@@ -259,6 +268,53 @@ impl SqliteStore {
         let written = reindex(&tx, after)?;
         tx.commit()?;
         Ok(written)
+    }
+}
+
+/// Executes a segment's statements one at a time. A segment writes one statement per line; a
+/// value holding a line break continues it on the next (a statement ends at a `;` that ends a
+/// line outside a quoted value: values are quoted by SQLite's `quote()`, which doubles a quote
+/// inside one, so a complete statement holds an even number of them). Handing the whole text to
+/// SQLite at once would cost time quadratic in its length: SQLite copies the rest of the text
+/// for every statement it prepares from it.
+fn execute_statements(conn: &Connection, sql: &str) -> Result<(), StoreError> {
+    for_each_statement(sql, |statement| {
+        conn.execute_batch(statement)?;
+        Ok(true)
+    })
+}
+
+/// Calls `f` with each statement of a segment, in order, while it answers true.
+fn for_each_statement(
+    sql: &str,
+    mut f: impl FnMut(&str) -> Result<bool, StoreError>,
+) -> Result<(), StoreError> {
+    let mut statement = String::new();
+    let mut quotes = 0usize;
+    for line in sql.lines() {
+        if statement.is_empty() && (line.starts_with("--") || line.trim().is_empty()) {
+            continue;
+        }
+        if !statement.is_empty() {
+            statement.push('\n');
+        }
+        statement.push_str(line);
+        quotes += line.matches('\'').count();
+        if !line.ends_with(';') || quotes % 2 == 1 {
+            continue;
+        }
+        if !f(&statement)? {
+            return Ok(());
+        }
+        statement.clear();
+        quotes = 0;
+    }
+    if statement.is_empty() {
+        Ok(())
+    } else {
+        Err(StoreError::Corrupt(
+            "a journal segment ends inside a statement".into(),
+        ))
     }
 }
 
@@ -326,4 +382,28 @@ pub(super) fn advance_pools(
         st.execute([code.body() as i64])?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::execute_statements;
+
+    #[test]
+    fn statements_run_one_by_one_and_a_value_may_hold_a_line_break() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        let sql = "-- a comment\nBEGIN;\nCREATE TABLE t (x TEXT);\nINSERT INTO t VALUES ('a;\nb;');\n\
+                   INSERT INTO t VALUES ('c');\nCOMMIT;\n";
+        execute_statements(&conn, sql).unwrap();
+        let xs: Vec<String> = conn
+            .prepare("SELECT x FROM t ORDER BY rowid")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(xs, ["a;\nb;", "c"]);
+        let cut = "BEGIN;\nINSERT INTO t VALUES ('d');\nINSERT INTO t VALUES ('e";
+        assert!(execute_statements(&conn, cut).is_err());
+    }
 }
