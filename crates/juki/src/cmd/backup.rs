@@ -13,28 +13,25 @@ pub struct Args {
     command: Command,
 }
 
-/// Where the repository is and what opens it.
+/// Where the repository is and what opens it (also `juki rebuild`'s).
 #[derive(Debug, clap::Args)]
-struct Repo {
+pub(crate) struct RepoArgs {
     /// The repository: a directory on other storage, or `rest:https://HOST/PATH` for a restic
     /// REST server. `backup run` takes the node's `[backup] repo` when this is not given.
     #[arg(long, value_name = "LOCATION", env = "JUKI_BACKUP_REPO")]
-    repo: Option<String>,
+    pub(crate) repo: Option<String>,
     /// A file whose first line is the repository password (restic's --password-file);
     /// `backup run` takes the node's `[backup] password_file` when this is not given.
     #[arg(long, value_name = "FILE", env = "JUKI_BACKUP_PASSWORD_FILE")]
-    password_file: Option<PathBuf>,
+    pub(crate) password_file: Option<PathBuf>,
     /// The CA certificate (PEM) a REST server's certificate was issued by, when not a public
     /// one (restic's --cacert); `backup run` takes the node's `[backup] cacert`.
     #[arg(long, value_name = "FILE", env = "JUKI_BACKUP_CACERT")]
-    cacert: Option<PathBuf>,
-    /// Print machine-readable JSON on stdout.
-    #[arg(long)]
-    json: bool,
+    pub(crate) cacert: Option<PathBuf>,
 }
 
-impl Repo {
-    fn spec(&self) -> Result<RepoSpec> {
+impl RepoArgs {
+    pub(crate) fn spec(&self) -> Result<RepoSpec> {
         let (Some(repo), Some(password_file)) = (&self.repo, &self.password_file) else {
             return Err(exit(
                 exit::USAGE,
@@ -47,17 +44,37 @@ impl Repo {
             None => spec,
         })
     }
+}
+
+/// The repository, and how to print.
+#[derive(Debug, clap::Args)]
+struct Repo {
+    #[command(flatten)]
+    at: RepoArgs,
+    /// Print machine-readable JSON on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+impl Repo {
+    fn spec(&self) -> Result<RepoSpec> {
+        self.at.spec()
+    }
 
     fn location(&self) -> &str {
-        self.repo.as_deref().unwrap_or("")
+        self.at.repo.as_deref().unwrap_or("")
     }
 
     /// Fills what the command line left out from the node's `[backup]`; the node's
     /// `same_storage = true` stands for the flag.
     fn or_node(mut self, backup: &juki_node::config::BackupSettings) -> (Repo, bool) {
-        self.repo = self.repo.or_else(|| backup.repo.clone());
-        self.password_file = self.password_file.or_else(|| backup.password_file.clone());
-        self.cacert = self.cacert.or_else(|| backup.cacert.clone());
+        let at = &mut self.at;
+        at.repo = at.repo.take().or_else(|| backup.repo.clone());
+        at.password_file = at
+            .password_file
+            .take()
+            .or_else(|| backup.password_file.clone());
+        at.cacert = at.cacert.take().or_else(|| backup.cacert.clone());
         (self, backup.same_storage)
     }
 }
@@ -162,7 +179,7 @@ fn node_config(data: &Path) -> Result<juki_node::config::NodeConfig> {
 }
 
 /// A library error as the command's error, with its exit status by catalogue class.
-fn refused(e: BackupError) -> anyhow::Error {
+pub(crate) fn refused(e: BackupError) -> anyhow::Error {
     exit(exit::class_code(e.def.class), e.to_string())
 }
 
@@ -183,7 +200,7 @@ pub fn run(a: Args) -> Result<u8> {
             }
             juki_backup::init(&spec).map_err(refused)?;
             if repo.json {
-                print(&serde_json::json!({ "repository": repo.repo, "created": true }))?;
+                print(&serde_json::json!({ "repository": repo.at.repo, "created": true }))?;
             } else {
                 println!("created repository {}", repo.location());
             }

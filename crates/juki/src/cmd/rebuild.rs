@@ -6,10 +6,10 @@
 //! could not be recovered.
 
 use super::approval_gate::{GateArgs, Operation, require_approval};
+use super::backup::{RepoArgs, refused};
 use super::remote::block_on;
 use crate::exit::{self, exit};
 use anyhow::Result;
-use juki_backup::RepoSpec;
 use juki_domain::LocalGovernmentCode;
 use juki_domain::catalogue::{BAK_REBUILD_CONFIG, BAK_REBUILD_HAS_STORE, BAK_REBUILD_PARENT};
 use juki_node::config::{NodeConfig, Role, STORE_FILE};
@@ -32,15 +32,9 @@ pub struct Args {
     #[arg(long, value_name = "DIR")]
     data: PathBuf,
     /// The node's backup repository: configuration, certificates, local files and the
-    /// local-only fields come from its snapshot.
-    #[arg(long, value_name = "LOCATION", env = "JUKI_BACKUP_REPO")]
-    repo: Option<String>,
-    /// The repository's password file.
-    #[arg(long, value_name = "FILE", env = "JUKI_BACKUP_PASSWORD_FILE")]
-    password_file: Option<PathBuf>,
-    /// The CA certificate of a REST repository's server (restic's --cacert).
-    #[arg(long, value_name = "FILE", env = "JUKI_BACKUP_CACERT")]
-    cacert: Option<PathBuf>,
+    /// local-only fields come from its snapshot (optional: without it, DIR holds them).
+    #[command(flatten)]
+    repo: RepoArgs,
     /// The snapshot: `latest`, or an id (or a unique prefix of one).
     #[arg(long, default_value = "latest")]
     snapshot: String,
@@ -187,17 +181,13 @@ pub fn run(a: Args) -> Result<u8> {
         std::fs::remove_dir_all(&scratch.0)?;
     }
     // The node's configuration: the backup's, or the one prepared in DIR.
-    let restored = match (&a.repo, &a.password_file) {
-        (Some(repo), Some(password_file)) => {
-            let spec = RepoSpec::new(repo, password_file).map_err(backup_err)?;
-            let spec = match &a.cacert {
-                Some(pem) => spec.with_cacert(pem),
-                None => spec,
-            };
+    let restored = match (&a.repo.repo, &a.repo.password_file) {
+        (Some(_), Some(_)) => {
+            let spec = a.repo.spec()?;
             step(&format!("restoring backup {} to read it", a.snapshot));
             Some(
                 juki_backup::restore(&spec, &a.snapshot, juki_backup::Point::Latest, &scratch.0)
-                    .map_err(backup_err)?,
+                    .map_err(refused)?,
             )
         }
         (None, None) => None,
@@ -331,10 +321,6 @@ pub fn run(a: Args) -> Result<u8> {
 
 fn step(what: &str) {
     eprintln!("juki rebuild: {what}");
-}
-
-fn backup_err(e: juki_backup::BackupError) -> anyhow::Error {
-    exit(exit::class_code(e.def.class), e.to_string())
 }
 
 /// Refuses a store file that holds anything (an empty one, as `juki init` leaves, is fine).
