@@ -272,6 +272,7 @@ mod tests {
             node: Some("131148".into()),
             kind: Kind::Full,
             epoch,
+            postgres: false,
             after: None,
             journal_head_seq: Some(seq),
             files: 0,

@@ -7,12 +7,14 @@
 //! snapshot holding only the segment of the store's journal recorded since the chain's end
 //! (under [`JOURNAL_ROOT`]); a restore to a point takes the newest full snapshot at or before
 //! it and applies the segments after it in order ([`chain`]). Snapshots are tagged with the
-//! node's code, the kind, the store's epoch and the sequences they hold. Only this crate knows
-//! the repository format; the CLI parses flags and prints.
+//! node's code, the kind, the store's epoch and the sequences they hold. A node on PostgreSQL
+//! is backed up whole every time: its data directory and a `pg_dump` of its schema ([`pg`]).
+//! Only this crate knows the repository format; the CLI parses flags and prints.
 
 pub mod chain;
 pub mod device;
 pub mod journal;
+pub mod pg;
 pub mod stage;
 
 pub use chain::{Kind, Point};
@@ -47,6 +49,10 @@ pub const TAG_SEQ: &str = "seq=";
 pub const TAG_KIND: &str = "kind=";
 pub const TAG_EPOCH: &str = "epoch=";
 pub const TAG_AFTER: &str = "after=";
+/// `store=postgres` on a full snapshot of a node on PostgreSQL (its store is [`pg::DUMP_FILE`]).
+pub const TAG_STORE: &str = "store=";
+/// The value of [`TAG_STORE`] for a node on PostgreSQL.
+pub const STORE_POSTGRES: &str = "postgres";
 /// A full snapshot at least this often (30 days) unless `[backup] snapshot_interval_seconds`
 /// says otherwise; journal snapshots in between.
 pub const SNAPSHOT_INTERVAL_SECONDS_DEFAULT: u64 = 30 * 24 * 3600;
@@ -179,6 +185,15 @@ pub fn init(spec: &RepoSpec) -> Result<()> {
     Ok(())
 }
 
+/// Where a node keeps its store, as its juki.toml says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StoreAt {
+    /// `store.db` in the data directory.
+    Sqlite,
+    /// Schema `schema` of the PostgreSQL database at `url`.
+    Postgres { url: String, schema: String },
+}
+
 /// One snapshot as juki reports it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Snapshot {
@@ -191,6 +206,8 @@ pub struct Snapshot {
     pub kind: Kind,
     /// The store's epoch (1 for snapshots taken before epochs were tagged).
     pub epoch: u64,
+    /// A full snapshot of a node on PostgreSQL: its store is a dump ([`pg::DUMP_FILE`]).
+    pub postgres: bool,
     /// A journal snapshot holds the entries after this sequence.
     pub after: Option<u64>,
     /// The last sequence the snapshot holds.
@@ -221,6 +238,7 @@ impl Snapshot {
                 Kind::Full
             },
             epoch: number(TAG_EPOCH).unwrap_or(1),
+            postgres: tag(TAG_STORE).as_deref() == Some(STORE_POSTGRES),
             after: number(TAG_AFTER),
             journal_head_seq: number(TAG_SEQ),
             files: summary.map_or(0, |m| m.total_files_processed),
@@ -278,9 +296,19 @@ impl Ran {
 /// store's current epoch, when the newest is older than the snapshot interval, or when asked;
 /// otherwise a journal backup (the segment after the chain's end, then one snapshot of that
 /// file), or nothing when no entry was recorded since. The staging area is removed afterwards,
-/// whether the backup worked or not.
-pub fn run(spec: &RepoSpec, data_dir: &Path, node_code: &str, opts: &RunOptions) -> Result<Ran> {
+/// whether the backup worked or not. A node on PostgreSQL gets a full backup every time
+/// ([`run_postgres`]).
+pub fn run(
+    spec: &RepoSpec,
+    data_dir: &Path,
+    node_code: &str,
+    store: &StoreAt,
+    opts: &RunOptions,
+) -> Result<Ran> {
     let repo = spec.open()?;
+    if let StoreAt::Postgres { url, schema } = store {
+        return run_postgres(repo, data_dir, node_code, url, schema);
+    }
     stage::check_data_dir(data_dir)?;
     let _lock = stage::lock(data_dir)?;
     let store = journal::open_store(&data_dir.join(stage::STORE_FILE))?;
@@ -334,6 +362,33 @@ pub fn run(spec: &RepoSpec, data_dir: &Path, node_code: &str, opts: &RunOptions)
             })
         }),
     };
+    let cleaned = stage::remove_staging(data_dir);
+    let ran = result?;
+    cleaned?;
+    Ok(ran)
+}
+
+/// A full backup of a node on PostgreSQL: its data directory staged as for any node, with a
+/// `pg_dump` of its schema beside it ([`pg::dump`]). Every run is a full one: the dump of a
+/// store that changed by a day's 1 % shares most of its chunks with the last one, which the
+/// repository stores once.
+fn run_postgres(
+    repo: Repository<OpenStatus>,
+    data_dir: &Path,
+    node_code: &str,
+    url: &str,
+    schema: &str,
+) -> Result<Ran> {
+    stage::check_config_dir(data_dir)?;
+    let _lock = stage::lock(data_dir)?;
+    let result = stage::stage_files(data_dir).and_then(|staged| {
+        let dumped = pg::dump(url, schema, &staged.dir.join(pg::DUMP_FILE))?;
+        let tags = format!(
+            "{TAG},{TAG_NODE}{node_code},{TAG_KIND}full,{TAG_EPOCH}{},{TAG_SEQ}{},{TAG_STORE}{STORE_POSTGRES}",
+            dumped.epoch, dumped.seq
+        );
+        snapshot_dir(repo, &staged.dir, SNAPSHOT_ROOT, node_code, &tags).map(Ran::Full)
+    });
     let cleaned = stage::remove_staging(data_dir);
     let ran = result?;
     cleaned?;
@@ -451,6 +506,9 @@ pub struct Restored {
     /// journal).
     pub recorded_at_ms: Option<i64>,
     pub target: PathBuf,
+    /// A node on PostgreSQL: its store's dump in the target, to be loaded ([`pg::load`]) into
+    /// the database its juki.toml names and then removed. `recorded_at_ms` is then None.
+    pub postgres_dump: Option<PathBuf>,
 }
 
 /// Restores a data directory at `target` (new or empty) to `point`: the newest full snapshot
@@ -475,13 +533,26 @@ pub fn restore(spec: &RepoSpec, snapshot: &str, point: Point, target: &Path) -> 
         Point::Latest if explicit => Point::Seq(anchor.journal_head_seq.unwrap_or(0)),
         p => p,
     };
-    let plan = chain::plan(&snaps, chain::Line::of(&anchor), base, point)?;
+    let plan = chain::plan(&snaps, chain::Line::of(&anchor), base, point)
+        .map_err(|e| only_dump_points(&anchor, e))?;
     let time = match point {
         Point::TimeMs(t) => Some(t),
         _ => None,
     };
     let repo = repo.to_indexed().map_err(repo_err)?;
     restore_plan(&repo, &plan, time, target)
+}
+
+/// A point no dump of a node on PostgreSQL ends at is one juki's repository cannot reach
+/// (`JK-BAK-0136`): its backups are whole dumps, without segments between them.
+fn only_dump_points(anchor: &Snapshot, e: BackupError) -> BackupError {
+    use juki_domain::catalogue::{BAK_CHAIN_BROKEN, BAK_PG_POINT, BAK_POINT_NOT_COVERED};
+    if anchor.postgres && [BAK_CHAIN_BROKEN.code, BAK_POINT_NOT_COVERED.code].contains(&e.def.code)
+    {
+        BackupError::new(&BAK_PG_POINT, e.detail)
+    } else {
+        e
+    }
 }
 
 type Indexed = Repository<rustic_core::IndexedFullStatus>;
@@ -497,6 +568,24 @@ fn restore_plan(
 ) -> Result<Restored> {
     restore_tree(repo, &plan.full.id, SNAPSHOT_ROOT, target)?;
     let full_seq = plan.full.journal_head_seq.unwrap_or(0);
+    if plan.full.postgres {
+        let dump = target.join(pg::DUMP_FILE);
+        if !dump.is_file() {
+            return Err(journal::segment_err(format!(
+                "snapshot {} is tagged {TAG_STORE}{STORE_POSTGRES} but holds no {}",
+                plan.full.id,
+                pg::DUMP_FILE
+            )));
+        }
+        return Ok(Restored {
+            full: plan.full.clone(),
+            segments: Vec::new(),
+            seq: full_seq,
+            recorded_at_ms: None,
+            target: target.to_path_buf(),
+            postgres_dump: Some(dump),
+        });
+    }
     let dir = target.join(SEGMENTS_DIR);
     let texts = plan
         .segments
@@ -546,6 +635,7 @@ fn restore_plan(
         seq: head,
         recorded_at_ms,
         target: target.to_path_buf(),
+        postgres_dump: None,
     })
 }
 
@@ -599,9 +689,27 @@ fn restore_tree(repo: &Indexed, id: &str, root: &str, dest: &Path) -> Result<()>
 /// Starts a new epoch in the store of the restored data directory `data_dir` (BRIEF §7), so
 /// that the sequences it numbers from here on are never taken for ones its parent already
 /// holds. Returns the new epoch.
-pub fn begin_epoch(data_dir: &Path, codes: CodesAfterRestore) -> Result<u64> {
-    let store = journal::open_store(&data_dir.join(stage::STORE_FILE))?;
-    journal::begin_epoch(&store, codes)
+pub fn begin_epoch(data_dir: &Path, store: &StoreAt, codes: CodesAfterRestore) -> Result<u64> {
+    match store {
+        StoreAt::Sqlite => {
+            let store = journal::open_store(&data_dir.join(stage::STORE_FILE))?;
+            journal::begin_epoch(&store, codes)
+        }
+        StoreAt::Postgres { url, schema } => {
+            let store = open_postgres(url, schema)?;
+            store.begin_epoch(codes).map_err(journal::segment_err)
+        }
+    }
+}
+
+/// Opens the PostgreSQL store at `url`, schema `schema`.
+pub fn open_postgres(url: &str, schema: &str) -> Result<juki_store_pg::PgStore> {
+    juki_store_pg::PgStore::open(url, schema, juki_store_pg::PgOptions::default()).map_err(|e| {
+        BackupError::new(
+            &juki_domain::catalogue::BAK_PG_TOOL,
+            format!("{}: {e}", pg::redacted(url)),
+        )
+    })
 }
 
 fn find_snapshot(snaps: &[Snapshot], wanted: &str) -> Result<Snapshot> {
@@ -637,8 +745,16 @@ pub const DRILL_DIR: &str = ".drill-scratch";
 /// A restore drill: the latest chain of this node in the live store's epoch is restored into
 /// a scratch directory inside the data directory, its store opened, and its journal's digest
 /// up to its head H compared with the live store's up to H (`JK-BAK-0119` when they differ).
-/// The scratch directory is removed, whatever the outcome; one drill runs at a time.
-pub fn drill(spec: &RepoSpec, data_dir: &Path, node_code: &str, live: &dyn Store) -> Result<Drill> {
+/// The scratch directory is removed, whatever the outcome; one drill runs at a time. A node on
+/// PostgreSQL loads the dump into a scratch database of its own on the same server
+/// (`juki_drill_CODE`, created and dropped; the store's role needs CREATEDB).
+pub fn drill(
+    spec: &RepoSpec,
+    data_dir: &Path,
+    node_code: &str,
+    store: &StoreAt,
+    live: &dyn Store,
+) -> Result<Drill> {
     let stats = live.stats().map_err(journal::segment_err)?;
     let repo = spec.open()?;
     let snaps = snapshots_of(&repo)?;
@@ -651,7 +767,7 @@ pub fn drill(spec: &RepoSpec, data_dir: &Path, node_code: &str, live: &dyn Store
     let _lock = stage::lock_named(data_dir, stage::DRILL_LOCK_FILE)?;
     let scratch = data_dir.join(DRILL_DIR);
     remove_dir(&scratch)?;
-    let result = drill_into(&repo, &plan, &scratch, live);
+    let result = drill_into(&repo, &plan, &scratch, (node_code, store), live);
     let removed = remove_dir(&scratch);
     let drill = result?;
     removed?;
@@ -671,12 +787,28 @@ fn drill_into(
     repo: &Indexed,
     plan: &chain::Plan,
     scratch: &Path,
+    (node_code, store): (&str, &StoreAt),
     live: &dyn Store,
 ) -> Result<Drill> {
     let restored = restore_plan(repo, plan, None, scratch)?;
-    let copy = journal::open_store(&scratch.join(stage::STORE_FILE))?;
-    let ours = journal::digest(&copy, restored.seq)?;
-    drop(copy);
+    let ours = match (&restored.postgres_dump, store) {
+        (None, _) => {
+            let copy = journal::open_store(&scratch.join(stage::STORE_FILE))?;
+            journal::digest(&copy, restored.seq)?
+        }
+        (Some(dump), StoreAt::Postgres { url, schema }) => {
+            let db = pg::ScratchDatabase::create(url, &format!("juki_drill_{node_code}"))?;
+            pg::load(dump, &db.url, schema)?;
+            let copy = open_postgres(&db.url, schema)?;
+            journal::digest(&copy, restored.seq)?
+        }
+        (Some(_), StoreAt::Sqlite) => {
+            return Err(journal::segment_err(format!(
+                "snapshot {} holds a PostgreSQL store; this node's store is SQLite",
+                restored.full.id
+            )));
+        }
+    };
     let theirs = journal::digest(live, restored.seq)?;
     if ours != theirs {
         return Err(BackupError::new(
@@ -806,7 +938,7 @@ mod tests {
     }
 
     /// Applies changes `from..to` of a stream, one per sequence, change i recorded at t0 + i s.
-    fn apply(store: &SqliteStore, from: u64, to: u64) {
+    fn apply(store: &dyn Store, from: u64, to: u64) {
         for i in from..to {
             let c = valid(&raw(
                 ChangeKind::MoveIn,
@@ -816,6 +948,20 @@ mod tests {
             let t = t0() + i64::try_from(i).unwrap() * 1000;
             store.apply(node(), t, &[c]).unwrap();
         }
+    }
+
+    /// A new repository in `dir`, and options for hourly full snapshots taken now.
+    fn repository(dir: &Path) -> (RepoSpec, RunOptions) {
+        let password = dir.join("password");
+        std::fs::write(&password, "pw\n").unwrap();
+        let spec = RepoSpec::new(dir.join("repo").to_str().unwrap(), &password).unwrap();
+        init(&spec).unwrap();
+        let opts = RunOptions {
+            full: false,
+            snapshot_interval_seconds: 3600,
+            now_ms: jiff_now_ms(),
+        };
+        (spec, opts)
     }
 
     /// Every row of the journal and the residents, in order.
@@ -863,19 +1009,10 @@ mod tests {
         std::fs::create_dir(&data).unwrap();
         let live =
             SqliteStore::open(&data.join(stage::STORE_FILE), SqliteOptions::default()).unwrap();
-        let password = tmp.path().join("password");
-        std::fs::write(&password, "pw\n").unwrap();
-        let repo = tmp.path().join("repo");
-        let spec = RepoSpec::new(repo.to_str().unwrap(), &password).unwrap();
-        init(&spec).unwrap();
-        let opts = RunOptions {
-            full: false,
-            snapshot_interval_seconds: 3600,
-            now_ms: jiff_now_ms(),
-        };
+        let (spec, opts) = repository(tmp.path());
 
         apply(&live, 0, 10);
-        let Ran::Full(full) = run(&spec, &data, "131148", &opts).unwrap() else {
+        let Ran::Full(full) = run(&spec, &data, "131148", &StoreAt::Sqlite, &opts).unwrap() else {
             panic!("the first backup is full")
         };
         assert_eq!((full.epoch, full.journal_head_seq), (1, Some(10)));
@@ -883,7 +1020,7 @@ mod tests {
         let Ran::Journal {
             snapshot: j1,
             entries,
-        } = run(&spec, &data, "131148", &opts).unwrap()
+        } = run(&spec, &data, "131148", &StoreAt::Sqlite, &opts).unwrap()
         else {
             panic!("then the journal")
         };
@@ -892,11 +1029,13 @@ mod tests {
             (Some(10), Some(20), 10)
         );
         assert!(matches!(
-            run(&spec, &data, "131148", &opts).unwrap(),
+            run(&spec, &data, "131148", &StoreAt::Sqlite, &opts).unwrap(),
             Ran::Nothing { seq: 20, epoch: 1 }
         ));
         apply(&live, 20, 30);
-        let Ran::Journal { snapshot: j2, .. } = run(&spec, &data, "131148", &opts).unwrap() else {
+        let Ran::Journal { snapshot: j2, .. } =
+            run(&spec, &data, "131148", &StoreAt::Sqlite, &opts).unwrap()
+        else {
             panic!("the journal again")
         };
         assert_eq!((j2.after, j2.journal_head_seq), (Some(20), Some(30)));
@@ -944,7 +1083,7 @@ mod tests {
 
         // A drill: the latest chain against the live store, which has moved on meanwhile.
         apply(&live, 30, 33);
-        let d = drill(&spec, &data, "131148", &live).unwrap();
+        let d = drill(&spec, &data, "131148", &StoreAt::Sqlite, &live).unwrap();
         assert_eq!((d.seq, d.segments.len()), (30, 2));
         assert_eq!(d.digest, journal::hex(&journal::digest(&live, 30).unwrap()));
         assert!(
@@ -957,16 +1096,17 @@ mod tests {
         let other =
             SqliteStore::open(&tmp.path().join("other.db"), SqliteOptions::default()).unwrap();
         apply(&other, 1, 40);
-        let e = drill(&spec, &data, "131148", &other).unwrap_err();
+        let e = drill(&spec, &data, "131148", &StoreAt::Sqlite, &other).unwrap_err();
         assert_eq!(e.def.code, "JK-BAK-0119");
 
         // A new epoch: the next backup is a full one of epoch 2.
         let restored = tmp.path().join("latest");
         assert_eq!(
-            begin_epoch(&restored, CodesAfterRestore::Abandon).unwrap(),
+            begin_epoch(&restored, &StoreAt::Sqlite, CodesAfterRestore::Abandon).unwrap(),
             2
         );
-        let Ran::Full(next) = run(&spec, &restored, "131148", &opts).unwrap() else {
+        let Ran::Full(next) = run(&spec, &restored, "131148", &StoreAt::Sqlite, &opts).unwrap()
+        else {
             panic!("a new epoch starts with a full snapshot")
         };
         assert_eq!((next.epoch, next.journal_head_seq), (2, Some(30)));
@@ -980,5 +1120,81 @@ mod tests {
                 .as_millis(),
         )
         .unwrap()
+    }
+
+    /// A database of its own on the shared server (127.0.0.1:5432), dropped at the end.
+    fn database(suffix: &str) -> pg::ScratchDatabase {
+        let name = format!("juki_backup_{}_{suffix}", std::process::id());
+        pg::ScratchDatabase::create("postgres://postgres@127.0.0.1:5432/postgres", &name).unwrap()
+    }
+
+    #[test]
+    fn a_node_on_postgres_is_dumped_whole_each_time_restored_with_psql_and_drilled() {
+        let db = database("live");
+        let schema = "node_131148";
+        let at = StoreAt::Postgres {
+            url: db.url.clone(),
+            schema: schema.into(),
+        };
+        let live = open_postgres(&db.url, schema).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let data = tmp.path().join("data");
+        std::fs::create_dir(&data).unwrap();
+        std::fs::write(data.join(stage::CONFIG_FILE), "# a node on PostgreSQL\n").unwrap();
+        let (spec, opts) = repository(tmp.path());
+
+        apply(&live, 0, 10);
+        let Ran::Full(first) = run(&spec, &data, "131148", &at, &opts).unwrap() else {
+            panic!("a node on PostgreSQL is backed up whole");
+        };
+        assert!(first.postgres);
+        assert_eq!(first.journal_head_seq, Some(10));
+        apply(&live, 10, 15);
+        // Within the snapshot interval, still whole: there are no segments on PostgreSQL.
+        let Ran::Full(second) = run(&spec, &data, "131148", &at, &opts).unwrap() else {
+            panic!("a node on PostgreSQL is backed up whole");
+        };
+        assert_eq!(second.journal_head_seq, Some(15));
+        assert!(!data.join(stage::STAGING_DIR).exists());
+
+        let d = drill(&spec, &data, "131148", &at, &live).unwrap();
+        assert_eq!(d.seq, 15);
+        assert!(!data.join(DRILL_DIR).exists());
+
+        // The first dump, restored and loaded into another database, is the live store at 10.
+        let target = tmp.path().join("restored");
+        let r = restore(&spec, &first.id, Point::Latest, &target).unwrap();
+        assert_eq!(r.seq, 10);
+        let dump = r.postgres_dump.clone().unwrap();
+        assert!(target.join(stage::CONFIG_FILE).is_file());
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&dump).unwrap().permissions().mode() & 0o077,
+            0,
+            "the dump is readable by its owner only"
+        );
+        let other = database("restored");
+        pg::load(&dump, &other.url, schema).unwrap();
+        let copy = open_postgres(&other.url, schema).unwrap();
+        assert_eq!(copy.stats().unwrap().journal_head, 10);
+        assert_eq!(
+            journal::digest(&copy, 10).unwrap(),
+            journal::digest(&live, 10).unwrap()
+        );
+        let again = pg::load(&dump, &other.url, schema).unwrap_err();
+        assert_eq!(again.def.code, "JK-BAK-0135");
+        let copy_at = StoreAt::Postgres {
+            url: other.url.clone(),
+            schema: schema.into(),
+        };
+        drop(copy);
+        assert_eq!(
+            begin_epoch(&target, &copy_at, CodesAfterRestore::Abandon).unwrap(),
+            2
+        );
+
+        // A point no dump ends at is out of reach, and says why.
+        let between = restore(&spec, "latest", Point::Seq(12), &tmp.path().join("x")).unwrap_err();
+        assert_eq!(between.def.code, "JK-BAK-0136", "{between}");
     }
 }

@@ -70,6 +70,14 @@ pub struct Staged {
 /// Copies `data_dir` into `data_dir/.backup-staging` (emptied first).
 pub fn stage(data_dir: &Path) -> Result<Staged> {
     check_data_dir(data_dir)?;
+    let mut staged = stage_files(data_dir)?;
+    staged.journal_head_seq = journal_head_seq(&staged.dir.join(STORE_FILE))?;
+    Ok(staged)
+}
+
+/// Copies `data_dir` into `data_dir/.backup-staging` (emptied first), without reading a
+/// store: for a node whose store is elsewhere (`journal_head_seq` is left 0).
+pub fn stage_files(data_dir: &Path) -> Result<Staged> {
     let dir = data_dir.join(STAGING_DIR);
     remove_staging(data_dir)?;
     let mut staged = Staged {
@@ -79,18 +87,30 @@ pub fn stage(data_dir: &Path) -> Result<Staged> {
         bytes: 0,
     };
     copy_tree(data_dir, &dir, &mut staged)?;
-    staged.journal_head_seq = journal_head_seq(&dir.join(STORE_FILE))?;
     Ok(staged)
 }
 
 /// Refuses a directory that holds no store.
 pub fn check_data_dir(data_dir: &Path) -> Result<()> {
-    if data_dir.join(STORE_FILE).is_file() {
+    check_holds(data_dir, STORE_FILE)
+}
+
+/// The node's configuration file, which every data directory holds.
+pub const CONFIG_FILE: &str = "juki.toml";
+
+/// Refuses a directory that holds no node configuration (a node whose store is on PostgreSQL
+/// has no store file in it).
+pub fn check_config_dir(data_dir: &Path) -> Result<()> {
+    check_holds(data_dir, CONFIG_FILE)
+}
+
+fn check_holds(data_dir: &Path, file: &str) -> Result<()> {
+    if data_dir.join(file).is_file() {
         Ok(())
     } else {
         Err(BackupError::new(
             &BAK_DATA_DIR,
-            format!("{}: no {STORE_FILE}", data_dir.display()),
+            format!("{}: no {file}", data_dir.display()),
         ))
     }
 }

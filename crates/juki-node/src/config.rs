@@ -464,12 +464,7 @@ fn check_role(
 impl NodeConfig {
     /// Reads and validates `DIR/juki.toml`.
     pub fn load(data_dir: &Path) -> Result<NodeConfig, ConfigError> {
-        let path = data_dir.join(CONFIG_FILE);
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| cfg_err(&CFG_UNREADABLE, format!("{}: {e}", path.display())))?;
-        let raw: RawConfig = toml::from_str(&text)
-            .map_err(|e| cfg_err(&CFG_UNREADABLE, format!("{}: {e}", path.display())))?;
-        Self::validate(data_dir, raw)
+        Self::validate(data_dir, read_raw(data_dir)?)
     }
 
     fn validate(data_dir: &Path, raw: RawConfig) -> Result<NodeConfig, ConfigError> {
@@ -889,11 +884,7 @@ fn initial_pool(config: &NodeConfig) -> Option<CodePool> {
 /// and opens it once so that it exists, with the node's first code pool. The node's SQLite
 /// store, when it holds nothing yet, is removed.
 pub fn use_postgres(data_dir: &Path, url: &str, schema: Option<&str>) -> Result<NodeConfig> {
-    let path = data_dir.join(CONFIG_FILE);
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| cfg_err(&CFG_UNREADABLE, format!("{}: {e}", path.display())))?;
-    let mut raw: RawConfig = toml::from_str(&text)
-        .map_err(|e| cfg_err(&CFG_UNREADABLE, format!("{}: {e}", path.display())))?;
+    let mut raw = read_raw(data_dir)?;
     raw.store = Some(url.to_string());
     raw.store_schema = schema.map(str::to_string);
     let config = NodeConfig::validate(data_dir, raw.clone())?;
@@ -913,6 +904,24 @@ pub fn use_postgres(data_dir: &Path, url: &str, schema: Option<&str>) -> Result<
     Ok(config)
 }
 
+/// Reads a node's `juki.toml` as written, unchecked.
+fn read_raw(data_dir: &Path) -> Result<RawConfig, ConfigError> {
+    let path = data_dir.join(CONFIG_FILE);
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| cfg_err(&CFG_UNREADABLE, format!("{}: {e}", path.display())))?;
+    toml::from_str(&text).map_err(|e| cfg_err(&CFG_UNREADABLE, format!("{}: {e}", path.display())))
+}
+
+/// Points a stopped node on PostgreSQL at the database `url` (its schema kept), without
+/// opening it: `juki backup restore --store` loads the node's dump there next.
+pub fn set_store_url(data_dir: &Path, url: &str) -> Result<NodeConfig> {
+    let mut raw = read_raw(data_dir)?;
+    raw.store = Some(url.to_string());
+    let config = NodeConfig::validate(data_dir, raw.clone())?;
+    write_raw(data_dir, &raw)?;
+    Ok(config)
+}
+
 /// Writes `juki.toml` atomically (a temporary file renamed over it).
 fn write_raw(data_dir: &Path, raw: &RawConfig) -> Result<()> {
     let text = format!(
@@ -928,11 +937,7 @@ fn write_raw(data_dir: &Path, raw: &RawConfig) -> Result<()> {
 /// Sets or clears `[hours] always_open` in a stopped node's juki.toml (`juki demo
 /// --always-open`); the rest of the configuration is kept, and checked again.
 pub fn set_always_open(data_dir: &Path, always_open: bool) -> Result<()> {
-    let path = data_dir.join(CONFIG_FILE);
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| cfg_err(&CFG_UNREADABLE, format!("{}: {e}", path.display())))?;
-    let mut raw: RawConfig = toml::from_str(&text)
-        .map_err(|e| cfg_err(&CFG_UNREADABLE, format!("{}: {e}", path.display())))?;
+    let mut raw = read_raw(data_dir)?;
     if raw.hours.always_open == always_open {
         return Ok(());
     }

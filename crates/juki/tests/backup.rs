@@ -9,74 +9,15 @@ mod util;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use util::backup::{Repo, load_synthetic};
 use util::*;
-
-/// A tempdir on another device than the data (tmpfs; the data is under the system tempdir).
-fn other_device_dir() -> tempfile::TempDir {
-    tempfile::tempdir_in("/dev/shm").unwrap()
-}
 
 /// A node with `n` synthetic residents, stopped; returns its data directory.
 fn node_with_residents(dir: &Path, code: &str, n: u32, seed: &str) -> PathBuf {
     let data = dir.join("node");
     init_municipal(&data, code);
-    load(&data, dir, code, n, seed);
+    load_synthetic(&data, dir, code, n, seed);
     data
-}
-
-fn load(data: &Path, dir: &Path, code: &str, n: u32, seed: &str) {
-    let csv = dir.join(format!("pop-{seed}.csv"));
-    let n = n.to_string();
-    ok(&run(&[
-        "synth",
-        "--residents",
-        &n,
-        "--seed",
-        seed,
-        "--municipality",
-        code,
-        "--out",
-        p(&csv),
-    ]));
-    ok(&run(&["load", "--data", p(data), p(&csv)]));
-}
-
-/// `--repo R --password-file F` with a fresh password file beside the repository.
-struct Repo {
-    _dir: tempfile::TempDir,
-    path: PathBuf,
-    password: PathBuf,
-}
-
-impl Repo {
-    fn new() -> Repo {
-        let dir = other_device_dir();
-        let path = dir.path().join("repo");
-        let password = dir.path().join("password");
-        std::fs::write(&password, "correct horse battery staple\n").unwrap();
-        Repo {
-            _dir: dir,
-            path,
-            password,
-        }
-    }
-
-    fn args<'a>(&'a self, cmd: &'a str) -> Vec<&'a str> {
-        vec![
-            "backup",
-            cmd,
-            "--repo",
-            p(&self.path),
-            "--password-file",
-            p(&self.password),
-        ]
-    }
-
-    fn run(&self, cmd: &str, more: &[&str]) -> std::process::Output {
-        let mut args = self.args(cmd);
-        args.extend_from_slice(more);
-        run(&args)
-    }
 }
 
 /// Every row of the store's journal and residents, in order: two stores hold the same records
@@ -161,7 +102,7 @@ fn prune_keeps_the_newest_and_the_repository_still_checks() {
     let repo = Repo::new();
     ok(&repo.run("init", &[]));
     ok(&repo.run("run", &["--data", p(&data)]));
-    load(&data, dir.path(), "131016", 100, "6");
+    load_synthetic(&data, dir.path(), "131016", 100, "6");
     let newest = json(&repo.run("run", &["--data", p(&data), "--full", "--json"]));
     assert_eq!(newest["kind"], "full", "{newest}");
     assert_refused(&repo.run("prune", &[]), 2, "JK-BAK-0113");
@@ -246,10 +187,10 @@ fn stock_restic_and_sqlite3_alone_restore_a_juki_backup() {
     ok(&repo.run("init", &[]));
     ok(&repo.run("run", &["--data", p(&data)]));
     // Two journal snapshots after the full one.
-    load(&data, dir.path(), "131016", 50, "11");
+    load_synthetic(&data, dir.path(), "131016", 50, "11");
     let j = json(&repo.run("run", &["--data", p(&data), "--json"]));
     assert_eq!(j["kind"], "journal", "{j}");
-    load(&data, dir.path(), "131016", 50, "12");
+    load_synthetic(&data, dir.path(), "131016", 50, "12");
     ok(&repo.run("run", &["--data", p(&data)]));
     let by_juki = dir.path().join("by-juki");
     ok(&repo.run("restore", &["--target", p(&by_juki), "--scratch"]));
@@ -348,7 +289,7 @@ fn verify_read_data_names_a_damaged_pack_and_an_unaffected_snapshot_still_restor
     let first = json(&repo.run("run", &["--data", p(&data), "--json"]));
     let packs_first = packs(&repo.path);
     let records_first = records(&data.join("store.db"));
-    load(&data, dir.path(), "131016", 300, "4");
+    load_synthetic(&data, dir.path(), "131016", 300, "4");
     ok(&repo.run("run", &["--data", p(&data)]));
     ok(&repo.run("verify", &["--read-data"]));
 
@@ -799,9 +740,9 @@ fn a_chain_restores_to_a_sequence_refuses_a_gap_by_name_and_passes_drills() {
     let repo = Repo::new();
     ok(&repo.run("init", &[]));
     let full = json(&repo.run("run", &["--data", p(&data), "--json"]));
-    load(&data, dir.path(), "131016", 20, "14");
+    load_synthetic(&data, dir.path(), "131016", 20, "14");
     let j1 = json(&repo.run("run", &["--data", p(&data), "--json"]));
-    load(&data, dir.path(), "131016", 20, "15");
+    load_synthetic(&data, dir.path(), "131016", 20, "15");
     let j2 = json(&repo.run("run", &["--data", p(&data), "--json"]));
     assert_eq!(
         (

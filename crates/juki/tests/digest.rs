@@ -10,6 +10,7 @@ mod util;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
+use util::backup::Repo;
 use util::demo::{Demo, free_base};
 use util::*;
 
@@ -94,27 +95,14 @@ fn digest_warning(status: &serde_json::Value) -> Option<&serde_json::Value> {
 #[test]
 fn a_node_restored_from_an_older_backup_is_reconciled_from_its_prefecture() {
     let dir = tempfile::tempdir().unwrap();
-    let shm = tempfile::tempdir_in("/dev/shm").unwrap();
-    let (repo, password) = (shm.path().join("repo"), shm.path().join("password"));
-    std::fs::write(&password, "correct horse battery staple\n").unwrap();
+    let repo = Repo::new();
     let base = free_base();
     let mut demo = Demo::start(dir.path(), base, 120);
     let nakano = dir.path().join("nodes/131148");
     let before = until_agree(&demo);
 
     // A backup of 中野区, then three move-ins it records after it, which reach every tier.
-    let backup = |cmd: &str, more: &[&str]| {
-        let mut args = vec![
-            "backup",
-            cmd,
-            "--repo",
-            p(&repo),
-            "--password-file",
-            p(&password),
-        ];
-        args.extend_from_slice(more);
-        ok(&run(&args))
-    };
+    let backup = |cmd: &str, more: &[&str]| ok(&repo.run(cmd, more));
     backup("init", &["--data", p(&nakano)]);
     backup("run", &["--data", p(&nakano)]);
     // Bodies in three leaf ranges: three ranges differ.

@@ -11,24 +11,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 use util::changes::{move_in_nakano, submit_ok};
 use util::demo::{Demo, free_base};
+use util::pg::{Database, SERVER};
 use util::run;
-
-const SERVER: &str = "postgres://postgres@127.0.0.1:5432";
-
-/// A database name of this test's own, dropped at the end whatever happens.
-struct Database(String);
-
-impl Drop for Database {
-    fn drop(&mut self) {
-        if let Ok(mut c) = postgres::Client::connect(&format!("{SERVER}/postgres"), postgres::NoTls)
-        {
-            let _ = c.batch_execute(&format!(
-                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
-                self.0
-            ));
-        }
-    }
-}
 
 /// `juki record get CODE` as `profile` sees it, polled until `done` holds (or 60 s pass).
 fn record_until(profile: &Path, code: &str, done: impl Fn(&serde_json::Value) -> bool) {

@@ -10,6 +10,7 @@ mod util;
 
 use std::path::Path;
 use std::time::Duration;
+use util::backup::Repo;
 use util::changes::{move_in_nakano, submit_ok};
 use util::demo::{Demo, free_base};
 use util::*;
@@ -90,22 +91,8 @@ fn a_municipal_node_restored_to_its_latest_backup_resumes_in_a_new_epoch_and_not
     let start = residents_at_national().unwrap();
 
     // A repository on another device.
-    let shm = tempfile::tempdir_in("/dev/shm").unwrap();
-    let repo = shm.path().join("repo");
-    let password = shm.path().join("password");
-    std::fs::write(&password, "pitr\n").unwrap();
-    let backup = |cmd: &str, more: &[&str]| {
-        let mut args = vec![
-            "backup",
-            cmd,
-            "--repo",
-            p(&repo),
-            "--password-file",
-            p(&password),
-        ];
-        args.extend_from_slice(more);
-        run(&args)
-    };
+    let repo = Repo::new();
+    let backup = |cmd: &str, more: &[&str]| repo.run(cmd, more);
     ok(&backup("init", &["--data", p(&nakano)]));
 
     // Changes, a full backup, more changes and journal backups, while the node serves.

@@ -195,6 +195,31 @@ pub static BAK_REBUILD_PARENT: ErrorDef = ErrorDef {
     remedy: "Check that the parent serves and that the node's certificate is valid, then run the rebuild again (the data directory is left without a store).",
 };
 
+pub static BAK_PG_TOOL: ErrorDef = ErrorDef {
+    code: "JK-BAK-0134",
+    class: Unavailable,
+    message_ja: "PostgreSQL のダンプまたは読込みに失敗しました",
+    message_en: "The PostgreSQL store could not be dumped or loaded",
+    cause: "A node on PostgreSQL is backed up with `pg_dump` and restored with `psql`: the program is not installed, could not reach the database, or stopped with an error (the detail holds its last lines).",
+    remedy: "Install the PostgreSQL client programs of the server's major version or newer (Debian: postgresql-client), check that the store URL reaches the server, and run again.",
+};
+pub static BAK_PG_SCHEMA_EXISTS: ErrorDef = ErrorDef {
+    code: "JK-BAK-0135",
+    class: Conflict,
+    message_ja: "復元先のデータベースに同じスキーマが既にあります",
+    message_en: "The database to restore into already holds the node's schema",
+    cause: "A restore of a node on PostgreSQL loads its dump into the node's schema, which must not exist yet: the schema in the database the store URL (or --store) names is there already, perhaps the live node's own.",
+    remedy: "Restore with --store naming another database, or, when the schema is the lost node's and is to be replaced, drop it first (DROP SCHEMA name CASCADE) and run again.",
+};
+pub static BAK_PG_POINT: ErrorDef = ErrorDef {
+    code: "JK-BAK-0136",
+    class: Invalid,
+    message_ja: "PostgreSQL のノードはバックアップ時点以外へは復元できません",
+    message_en: "A node on PostgreSQL restores only to the points of its backups",
+    cause: "Each backup of a node on PostgreSQL is a whole dump, without journal segments between dumps: a sequence that no dump ends at cannot be reached from juki's repository.",
+    remedy: "Restore a snapshot's own point (`juki backup list` shows each one's seq), or use PostgreSQL's WAL archiving for a point between them (docs/operations-postgres.md).",
+};
+
 pub(super) static DEFS: &[&ErrorDef] = &[
     &BAK_SAME_STORAGE,
     &BAK_REPO_UNREADABLE,
@@ -213,6 +238,9 @@ pub(super) static DEFS: &[&ErrorDef] = &[
     &BAK_REBUILD_HAS_STORE,
     &BAK_REBUILD_CONFIG,
     &BAK_REBUILD_PARENT,
+    &BAK_PG_TOOL,
+    &BAK_PG_SCHEMA_EXISTS,
+    &BAK_PG_POINT,
     &BAK_OVERDUE,
     &BAK_CHAIN_BROKEN,
     &BAK_POINT_NOT_COVERED,

@@ -4,7 +4,10 @@
 
 use crate::exit::{self, exit};
 use anyhow::Result;
-use juki_backup::{BackupError, CodesAfterRestore, Point, Ran, RepoSpec, Retention, Snapshot};
+use juki_backup::{
+    BackupError, CodesAfterRestore, Point, Ran, RepoSpec, Retention, Snapshot, StoreAt,
+};
+use juki_node::backup::store_at;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, clap::Args)]
@@ -151,9 +154,23 @@ enum Command {
         /// The new data directory: must not exist or be empty.
         #[arg(long, value_name = "DIR")]
         target: PathBuf,
+        /// A node on PostgreSQL: load its store into this database (a postgres:// URL; created
+        /// when missing) instead of the one its juki.toml names, and name it there. The node's
+        /// schema must not exist in it.
+        #[arg(long, value_name = "URL")]
+        store: Option<String>,
         /// Two-person approval of a restore of a node in service (docs/approvals.md).
         #[command(flatten)]
         approval: super::approval_gate::RestoreGate,
+    },
+    /// Start a new epoch in the store of a stopped node restored by other tools (restic with
+    /// sqlite3 or psql): what `backup restore` does after its own restores (docs/backup.md).
+    NewEpoch {
+        #[arg(long, value_name = "DIR")]
+        data: PathBuf,
+        /// Print machine-readable JSON on stdout.
+        #[arg(long)]
+        json: bool,
     },
     /// Forget snapshots beyond the retention and remove the data only they used. Retention
     /// counts full snapshots; each kept one keeps the journal snapshots its chain needs.
@@ -223,7 +240,8 @@ pub fn run(a: Args) -> Result<u8> {
                 snapshot_interval_seconds: config.backup.snapshot_interval(),
                 now_ms: jiff::Timestamp::now().as_millisecond(),
             };
-            let ran = juki_backup::run(&spec, &data, &code, &opts).map_err(refused)?;
+            let ran = juki_backup::run(&spec, &data, &code, &store_at(&config), &opts)
+                .map_err(refused)?;
             if repo.json {
                 print(&match &ran {
                     Ran::Nothing { seq, epoch } => serde_json::json!({
@@ -266,9 +284,9 @@ pub fn run(a: Args) -> Result<u8> {
                 "restoring the latest backup of node {code} into a scratch directory in {} and comparing",
                 data.display()
             ));
-            let live = juki_backup::journal::open_store(&data.join(juki_backup::stage::STORE_FILE))
+            let live = config.open_store()?;
+            let d = juki_backup::drill(&spec, &data, &code, &store_at(&config), &*live)
                 .map_err(refused)?;
-            let d = juki_backup::drill(&spec, &data, &code, &live).map_err(refused)?;
             if repo.json {
                 print(&serde_json::json!({
                     "ok": true, "full": snapshot_json(&d.full),
@@ -358,6 +376,7 @@ pub fn run(a: Args) -> Result<u8> {
             to_seq,
             to_time,
             target,
+            store,
             approval,
         } => {
             let snapshot = snapshot.or(positional).unwrap_or_else(|| "latest".into());
@@ -375,22 +394,39 @@ pub fn run(a: Args) -> Result<u8> {
                 juki_backup::restore(&repo.spec()?, &snapshot, point, &target).map_err(refused)?;
             // A node in service: approved at its parent, or the restored copy is removed.
             super::approval_gate::after_restore(&r.target, &approval)?;
+            let at = match &r.postgres_dump {
+                None if store.is_some() => {
+                    return Err(exit(
+                        exit::USAGE,
+                        "--store: the snapshot restored is of a node whose store is SQLite",
+                    ));
+                }
+                None => StoreAt::Sqlite,
+                // A load that fails leaves nothing half-restored: the target is removed, so
+                // that the same command can run again.
+                Some(dump) => load_postgres(&target, dump, store.as_deref()).inspect_err(|_| {
+                    if let Err(rm) = std::fs::remove_dir_all(&r.target) {
+                        eprintln!("juki: could not remove {}: {rm}", r.target.display());
+                    }
+                })?,
+            };
             // An inspection copy (`--scratch`) starts no new epoch: it is never served.
             let scratch = approval.scratch;
             let epoch = if scratch {
                 None
             } else {
-                // A node with a parent asks it for new pools; the national node, which has no
-                // one to ask, skips far past any code it may have assigned after the copy.
-                let config = node_config(&target)?;
-                let codes = if config.parent.is_some() {
-                    CodesAfterRestore::Abandon
-                } else {
-                    CodesAfterRestore::SkipAhead(NATIONAL_CODES_SKIPPED)
-                };
-                Some(juki_backup::begin_epoch(&target, codes).map_err(refused)?)
+                Some(new_epoch(&target, &at)?)
             };
-            let time = r.recorded_at_ms.and_then(|ms| {
+            let recorded_at_ms = match (&at, r.recorded_at_ms) {
+                (StoreAt::Postgres { url, schema }, None) => {
+                    let store = juki_backup::open_postgres(url, schema).map_err(refused)?;
+                    juki_backup::journal::entry(&store, r.seq)
+                        .map_err(refused)?
+                        .map(|e| e.recorded_at_ms)
+                }
+                (_, ms) => ms,
+            };
+            let time = recorded_at_ms.and_then(|ms| {
                 jiff::Timestamp::from_millisecond(ms)
                     .ok()
                     .map(|t| t.to_string())
@@ -416,6 +452,16 @@ pub fn run(a: Args) -> Result<u8> {
                     Some(e) => println!("the restored store begins epoch {e}"),
                     None => println!("scratch copy: no new epoch; do not serve it"),
                 }
+            }
+        }
+        Command::NewEpoch { data, json } => {
+            let _lock = super::lock_data_dir(&data)?;
+            let config = node_config(&data)?;
+            let epoch = new_epoch(&data, &store_at(&config))?;
+            if json {
+                print(&serde_json::json!({ "data": data, "new_epoch": epoch }))?;
+            } else {
+                println!("the store of {} begins epoch {epoch}", data.display());
             }
         }
         Command::Prune {
@@ -445,6 +491,44 @@ pub fn run(a: Args) -> Result<u8> {
     Ok(exit::DONE)
 }
 
+/// Starts a new epoch in the restored node at `data` (BRIEF §7). A node with a parent asks it
+/// for new pools; the national node, which has no one to ask, skips far past any code it may
+/// have assigned after the copy.
+fn new_epoch(data: &Path, at: &StoreAt) -> Result<u64> {
+    let config = node_config(data)?;
+    let codes = if config.parent.is_some() {
+        CodesAfterRestore::Abandon
+    } else {
+        CodesAfterRestore::SkipAhead(NATIONAL_CODES_SKIPPED)
+    };
+    juki_backup::begin_epoch(data, at, codes).map_err(refused)
+}
+
+/// Loads the dump a restore of a node on PostgreSQL wrote into `target` into the database its
+/// juki.toml names (or `store`, which juki.toml then names), and removes the dump: the
+/// restored data directory then holds what a live node's does.
+fn load_postgres(target: &Path, dump: &Path, store: Option<&str>) -> Result<StoreAt> {
+    let config = match store {
+        Some(url) => juki_node::config::set_store_url(target, url)
+            .map_err(|e| exit(exit::USAGE, format!("--store {url}: {e:#}")))?,
+        None => node_config(target)?,
+    };
+    let at = store_at(&config);
+    let StoreAt::Postgres { url, schema } = &at else {
+        return Err(exit(
+            exit::USAGE,
+            "the snapshot holds a PostgreSQL store, but the restored juki.toml names none; give --store URL",
+        ));
+    };
+    step(&format!(
+        "loading the store into schema {schema} of {}",
+        juki_backup::pg::redacted(url)
+    ));
+    juki_backup::pg::load(dump, url, schema).map_err(refused)?;
+    std::fs::remove_file(dump)?;
+    Ok(at)
+}
+
 /// Refuses a repository on the data's own device unless the operator says they know; when
 /// they do, says so on stderr every time.
 fn same_storage_check(data: &Path, location: &str, allow: bool) -> Result<()> {
@@ -465,6 +549,7 @@ fn short(id: &str) -> &str {
 fn snapshot_json(s: &Snapshot) -> serde_json::Value {
     serde_json::json!({
         "id": s.id, "time": s.time, "node": s.node, "kind": s.kind.as_str(), "epoch": s.epoch,
+        "store": if s.postgres { "postgres" } else { "sqlite" },
         "after": s.after, "journal_head_seq": s.journal_head_seq,
         "files": s.files, "bytes": s.bytes, "added_bytes": s.added_bytes,
     })

@@ -85,11 +85,13 @@ impl Drop for Demo {
     }
 }
 
-/// A base port with ten free ports after it.
+/// A base port with ten free ports after it, in 20000–31999: below the range the system hands
+/// out for outgoing connections and `:0` listeners (32768–60999 on Linux), so that a port found
+/// free is not taken by another test's connection before the demo binds it.
 pub fn free_base() -> u16 {
-    let start = 20_000 + (std::process::id() % 2000) as u16 * 10;
+    let slot = |n: u32| 20_000 + (n % 1200) as u16 * 10;
     (0..200)
-        .map(|i| start.wrapping_add(i * 10) % 40_000 + 20_000)
+        .map(|i| slot(std::process::id() + i * 7))
         .find(|&b| (b..b + 10).all(|p| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok()))
         .expect("ten free ports")
 }

@@ -4,8 +4,10 @@
 // Test helpers: a failed unwrap fails the test that called it.
 #![allow(clippy::unwrap_used)]
 
+pub mod backup;
 pub mod changes;
 pub mod demo;
+pub mod pg;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
