@@ -29,7 +29,7 @@ pub fn segment_file_name(after: u64, to: u64) -> String {
 /// Writes the journal after `after` into `dir` as `<after+1>-<to>.sql`. Returns the summary
 /// and the file, or no file when nothing was recorded after `after`.
 pub fn export(
-    store: &SqliteStore,
+    store: &dyn Store,
     after: u64,
     dir: &Path,
 ) -> Result<(SegmentSummary, Option<PathBuf>)> {
@@ -55,7 +55,24 @@ pub fn export(
 
 /// Applies a segment to the restored store, the whole of it or its entries up to `upto`.
 pub fn apply(store: &SqliteStore, sql: &str, upto: Option<u64>) -> Result<SegmentSummary> {
-    store.apply_segment(sql, upto).map_err(|e| {
+    named(sql, store.apply_segment(sql, upto))
+}
+
+/// Applies a segment to a restored store on PostgreSQL, as [`apply`] does.
+pub fn apply_postgres(
+    store: &juki_store_pg::PgStore,
+    sql: &str,
+    upto: Option<u64>,
+) -> Result<SegmentSummary> {
+    named(sql, store.apply_segment(sql, upto))
+}
+
+/// A failed application, named by the segment's sequences.
+fn named(
+    sql: &str,
+    applied: std::result::Result<SegmentSummary, juki_store::StoreError>,
+) -> Result<SegmentSummary> {
+    applied.map_err(|e| {
         let head = juki_store::segment_summary(sql)
             .map(|s| format!("segment after seq {} to {}", s.after, s.to))
             .unwrap_or_else(|_| "segment".into());

@@ -296,8 +296,9 @@ impl Ran {
 /// store's current epoch, when the newest is older than the snapshot interval, or when asked;
 /// otherwise a journal backup (the segment after the chain's end, then one snapshot of that
 /// file), or nothing when no entry was recorded since. The staging area is removed afterwards,
-/// whether the backup worked or not. A node on PostgreSQL gets a full backup every time
-/// ([`run_postgres`]).
+/// whether the backup worked or not. For a node on PostgreSQL the staged copy holds a
+/// `pg_dump` of its schema ([`pg::dump`]) in place of `store.db`, and its segments are the
+/// PostgreSQL store's.
 pub fn run(
     spec: &RepoSpec,
     data_dir: &Path,
@@ -306,13 +307,24 @@ pub fn run(
     opts: &RunOptions,
 ) -> Result<Ran> {
     let repo = spec.open()?;
-    if let StoreAt::Postgres { url, schema } = store {
-        return run_postgres(repo, data_dir, node_code, url, schema);
-    }
-    stage::check_data_dir(data_dir)?;
+    let live: Box<dyn Store> = match store {
+        StoreAt::Sqlite => {
+            stage::check_data_dir(data_dir)?;
+            Box::new(journal::open_store(&data_dir.join(stage::STORE_FILE))?)
+        }
+        StoreAt::Postgres { url, schema } => {
+            stage::check_config_dir(data_dir)?;
+            Box::new(open_postgres(url, schema)?)
+        }
+    };
+    let postgres = matches!(store, StoreAt::Postgres { .. });
+    let store_tag = if postgres {
+        format!(",{TAG_STORE}{STORE_POSTGRES}")
+    } else {
+        String::new()
+    };
     let _lock = stage::lock(data_dir)?;
-    let store = journal::open_store(&data_dir.join(stage::STORE_FILE))?;
-    let stats = store.stats().map_err(journal::segment_err)?;
+    let stats = live.stats().map_err(journal::segment_err)?;
     let snaps = snapshots_of(&repo)?;
     let line = chain::Line {
         node: Some(node_code),
@@ -321,8 +333,10 @@ pub fn run(
     let interval_ms =
         i64::try_from(opts.snapshot_interval_seconds.saturating_mul(1000)).unwrap_or(i64::MAX);
     let journal_after = match chain::head(&snaps, line) {
+        // A chain goes on from a full snapshot of the same kind of store only.
         Some((full, reach))
             if !opts.full
+                && full.postgres == postgres
                 && reach <= stats.journal_head
                 && opts.now_ms.saturating_sub(full.time_ms) < interval_ms =>
         {
@@ -330,9 +344,9 @@ pub fn run(
         }
         _ => None,
     };
-    let result = match journal_after {
-        None => {
-            drop(store);
+    let result = match (journal_after, store) {
+        (None, StoreAt::Sqlite) => {
+            drop(live);
             stage::stage(data_dir).and_then(|staged| {
                 let tags = format!(
                     "{TAG},{TAG_NODE}{node_code},{TAG_KIND}full,{TAG_EPOCH}{},{TAG_SEQ}{}",
@@ -341,10 +355,21 @@ pub fn run(
                 snapshot_dir(repo, &staged.dir, SNAPSHOT_ROOT, node_code, &tags).map(Ran::Full)
             })
         }
-        Some(after) => stage::remove_staging(data_dir).and_then(|()| {
+        (None, StoreAt::Postgres { url, schema }) => {
+            drop(live);
+            stage::stage_files(data_dir).and_then(|staged| {
+                let dumped = pg::dump(url, schema, &staged.dir.join(pg::DUMP_FILE))?;
+                let tags = format!(
+                    "{TAG},{TAG_NODE}{node_code},{TAG_KIND}full,{TAG_EPOCH}{},{TAG_SEQ}{}{store_tag}",
+                    dumped.epoch, dumped.seq
+                );
+                snapshot_dir(repo, &staged.dir, SNAPSHOT_ROOT, node_code, &tags).map(Ran::Full)
+            })
+        }
+        (Some(after), _) => stage::remove_staging(data_dir).and_then(|()| {
             let dir = data_dir.join(stage::STAGING_DIR).join("journal");
-            let (summary, file) = journal::export(&store, after, &dir)?;
-            drop(store);
+            let (summary, file) = journal::export(&*live, after, &dir)?;
+            drop(live);
             if file.is_none() {
                 return Ok(Ran::Nothing {
                     seq: after,
@@ -352,7 +377,7 @@ pub fn run(
                 });
             }
             let tags = format!(
-                "{TAG},{TAG_NODE}{node_code},{TAG_KIND}journal,{TAG_EPOCH}{},{TAG_AFTER}{},{TAG_SEQ}{}",
+                "{TAG},{TAG_NODE}{node_code},{TAG_KIND}journal,{TAG_EPOCH}{},{TAG_AFTER}{},{TAG_SEQ}{}{store_tag}",
                 stats.epoch, summary.after, summary.to
             );
             let snapshot = snapshot_dir(repo, &dir, JOURNAL_ROOT, node_code, &tags)?;
@@ -362,33 +387,6 @@ pub fn run(
             })
         }),
     };
-    let cleaned = stage::remove_staging(data_dir);
-    let ran = result?;
-    cleaned?;
-    Ok(ran)
-}
-
-/// A full backup of a node on PostgreSQL: its data directory staged as for any node, with a
-/// `pg_dump` of its schema beside it ([`pg::dump`]). Every run is a full one: the dump of a
-/// store that changed by a day's 1 % shares most of its chunks with the last one, which the
-/// repository stores once.
-fn run_postgres(
-    repo: Repository<OpenStatus>,
-    data_dir: &Path,
-    node_code: &str,
-    url: &str,
-    schema: &str,
-) -> Result<Ran> {
-    stage::check_config_dir(data_dir)?;
-    let _lock = stage::lock(data_dir)?;
-    let result = stage::stage_files(data_dir).and_then(|staged| {
-        let dumped = pg::dump(url, schema, &staged.dir.join(pg::DUMP_FILE))?;
-        let tags = format!(
-            "{TAG},{TAG_NODE}{node_code},{TAG_KIND}full,{TAG_EPOCH}{},{TAG_SEQ}{},{TAG_STORE}{STORE_POSTGRES}",
-            dumped.epoch, dumped.seq
-        );
-        snapshot_dir(repo, &staged.dir, SNAPSHOT_ROOT, node_code, &tags).map(Ran::Full)
-    });
     let cleaned = stage::remove_staging(data_dir);
     let ran = result?;
     cleaned?;
@@ -506,9 +504,48 @@ pub struct Restored {
     /// journal).
     pub recorded_at_ms: Option<i64>,
     pub target: PathBuf,
-    /// A node on PostgreSQL: its store's dump in the target, to be loaded ([`pg::load`]) into
-    /// the database its juki.toml names and then removed. `recorded_at_ms` is then None.
-    pub postgres_dump: Option<PathBuf>,
+    /// A node on PostgreSQL: what is left to do once the database to restore into is known
+    /// ([`finish_postgres`]); `recorded_at_ms` is then None.
+    pub postgres: Option<PendingPostgres>,
+}
+
+/// The store of a node on PostgreSQL, restored as files: its dump in the target, and the
+/// segments to apply after loading it, each whole or up to the restore's point.
+#[derive(Clone, Debug)]
+pub struct PendingPostgres {
+    /// `TARGET/store.postgres.sql`.
+    pub dump: PathBuf,
+    segments: Vec<(String, Option<u64>)>,
+    /// The journal head the store has once they are applied.
+    pub seq: u64,
+}
+
+/// Loads a restored node's dump into schema `schema` of the database at `url` (created when
+/// missing; the schema must not exist, `JK-BAK-0135`) and applies its segments. Returns when
+/// the last entry was recorded. A failure after the load drops the schema it created, so that
+/// the restore can run again.
+pub fn finish_postgres(pending: &PendingPostgres, url: &str, schema: &str) -> Result<Option<i64>> {
+    pg::load(&pending.dump, url, schema)?;
+    let applied = apply_pending(pending, url, schema);
+    if applied.is_err() {
+        let _ = pg::drop_schema(url, schema);
+    }
+    applied
+}
+
+fn apply_pending(pending: &PendingPostgres, url: &str, schema: &str) -> Result<Option<i64>> {
+    let store = open_postgres(url, schema)?;
+    for (text, upto) in &pending.segments {
+        journal::apply_postgres(&store, text, *upto)?;
+    }
+    let head = store.stats().map_err(journal::segment_err)?.journal_head;
+    if head != pending.seq {
+        return Err(journal::segment_err(format!(
+            "the restored journal ends at seq {head}, not {}",
+            pending.seq
+        )));
+    }
+    Ok(journal::entry(&store, head)?.map(|e| e.recorded_at_ms))
 }
 
 /// Restores a data directory at `target` (new or empty) to `point`: the newest full snapshot
@@ -533,26 +570,13 @@ pub fn restore(spec: &RepoSpec, snapshot: &str, point: Point, target: &Path) -> 
         Point::Latest if explicit => Point::Seq(anchor.journal_head_seq.unwrap_or(0)),
         p => p,
     };
-    let plan = chain::plan(&snaps, chain::Line::of(&anchor), base, point)
-        .map_err(|e| only_dump_points(&anchor, e))?;
+    let plan = chain::plan(&snaps, chain::Line::of(&anchor), base, point)?;
     let time = match point {
         Point::TimeMs(t) => Some(t),
         _ => None,
     };
     let repo = repo.to_indexed().map_err(repo_err)?;
     restore_plan(&repo, &plan, time, target)
-}
-
-/// A point no dump of a node on PostgreSQL ends at is one juki's repository cannot reach
-/// (`JK-BAK-0136`): its backups are whole dumps, without segments between them.
-fn only_dump_points(anchor: &Snapshot, e: BackupError) -> BackupError {
-    use juki_domain::catalogue::{BAK_CHAIN_BROKEN, BAK_PG_POINT, BAK_POINT_NOT_COVERED};
-    if anchor.postgres && [BAK_CHAIN_BROKEN.code, BAK_POINT_NOT_COVERED.code].contains(&e.def.code)
-    {
-        BackupError::new(&BAK_PG_POINT, e.detail)
-    } else {
-        e
-    }
 }
 
 type Indexed = Repository<rustic_core::IndexedFullStatus>;
@@ -568,24 +592,6 @@ fn restore_plan(
 ) -> Result<Restored> {
     restore_tree(repo, &plan.full.id, SNAPSHOT_ROOT, target)?;
     let full_seq = plan.full.journal_head_seq.unwrap_or(0);
-    if plan.full.postgres {
-        let dump = target.join(pg::DUMP_FILE);
-        if !dump.is_file() {
-            return Err(journal::segment_err(format!(
-                "snapshot {} is tagged {TAG_STORE}{STORE_POSTGRES} but holds no {}",
-                plan.full.id,
-                pg::DUMP_FILE
-            )));
-        }
-        return Ok(Restored {
-            full: plan.full.clone(),
-            segments: Vec::new(),
-            seq: full_seq,
-            recorded_at_ms: None,
-            target: target.to_path_buf(),
-            postgres_dump: Some(dump),
-        });
-    }
     let dir = target.join(SEGMENTS_DIR);
     let texts = plan
         .segments
@@ -612,15 +618,43 @@ fn restore_plan(
             .last()
             .map_or(full_seq, |s| s.journal_head_seq.unwrap_or(0)),
     };
-    let store = journal::open_store(&target.join(stage::STORE_FILE))?;
-    let mut applied = Vec::new();
-    for (seg, text) in plan.segments.iter().zip(&texts) {
-        if seg.after.unwrap_or(0) >= to_seq {
-            break;
+    // The segments to apply, in order, each whole or cut at the point.
+    let steps: Vec<(&Snapshot, String, Option<u64>)> = plan
+        .segments
+        .iter()
+        .zip(texts)
+        .take_while(|(seg, _)| seg.after.unwrap_or(0) < to_seq)
+        .map(|(seg, text)| {
+            let upto = seg.journal_head_seq.filter(|&s| s > to_seq).map(|_| to_seq);
+            (seg, text, upto)
+        })
+        .collect();
+    let applied: Vec<Snapshot> = steps.iter().map(|(seg, ..)| (*seg).clone()).collect();
+    if plan.full.postgres {
+        let dump = target.join(pg::DUMP_FILE);
+        if !dump.is_file() {
+            return Err(journal::segment_err(format!(
+                "snapshot {} is tagged {TAG_STORE}{STORE_POSTGRES} but holds no {}",
+                plan.full.id,
+                pg::DUMP_FILE
+            )));
         }
-        let upto = seg.journal_head_seq.filter(|&s| s > to_seq).map(|_| to_seq);
-        journal::apply(&store, text, upto)?;
-        applied.push(seg.clone());
+        return Ok(Restored {
+            full: plan.full.clone(),
+            segments: applied,
+            seq: to_seq,
+            recorded_at_ms: None,
+            target: target.to_path_buf(),
+            postgres: Some(PendingPostgres {
+                dump,
+                segments: steps.into_iter().map(|(_, t, u)| (t, u)).collect(),
+                seq: to_seq,
+            }),
+        });
+    }
+    let store = journal::open_store(&target.join(stage::STORE_FILE))?;
+    for (_, text, upto) in &steps {
+        journal::apply(&store, text, *upto)?;
     }
     let head = store.stats().map_err(journal::segment_err)?.journal_head;
     if head != to_seq {
@@ -635,7 +669,7 @@ fn restore_plan(
         seq: head,
         recorded_at_ms,
         target: target.to_path_buf(),
-        postgres_dump: None,
+        postgres: None,
     })
 }
 
@@ -791,14 +825,14 @@ fn drill_into(
     live: &dyn Store,
 ) -> Result<Drill> {
     let restored = restore_plan(repo, plan, None, scratch)?;
-    let ours = match (&restored.postgres_dump, store) {
+    let ours = match (&restored.postgres, store) {
         (None, _) => {
             let copy = journal::open_store(&scratch.join(stage::STORE_FILE))?;
             journal::digest(&copy, restored.seq)?
         }
-        (Some(dump), StoreAt::Postgres { url, schema }) => {
+        (Some(pending), StoreAt::Postgres { url, schema }) => {
             let db = pg::ScratchDatabase::create(url, &format!("juki_drill_{node_code}"))?;
-            pg::load(dump, &db.url, schema)?;
+            finish_postgres(pending, &db.url, schema)?;
             let copy = open_postgres(&db.url, schema)?;
             journal::digest(&copy, restored.seq)?
         }
@@ -1129,7 +1163,7 @@ mod tests {
     }
 
     #[test]
-    fn a_node_on_postgres_is_dumped_whole_each_time_restored_with_psql_and_drilled() {
+    fn a_node_on_postgres_is_dumped_then_journaled_restored_to_any_sequence_and_drilled() {
         let db = database("live");
         let schema = "node_131148";
         let at = StoreAt::Postgres {
@@ -1145,56 +1179,69 @@ mod tests {
 
         apply(&live, 0, 10);
         let Ran::Full(first) = run(&spec, &data, "131148", &at, &opts).unwrap() else {
-            panic!("a node on PostgreSQL is backed up whole");
+            panic!("the first backup is full");
         };
         assert!(first.postgres);
         assert_eq!(first.journal_head_seq, Some(10));
         apply(&live, 10, 15);
-        // Within the snapshot interval, still whole: there are no segments on PostgreSQL.
-        let Ran::Full(second) = run(&spec, &data, "131148", &at, &opts).unwrap() else {
-            panic!("a node on PostgreSQL is backed up whole");
+        let Ran::Journal { snapshot: seg, .. } = run(&spec, &data, "131148", &at, &opts).unwrap()
+        else {
+            panic!("then the journal");
         };
-        assert_eq!(second.journal_head_seq, Some(15));
+        assert!(seg.postgres);
+        assert_eq!((seg.after, seg.journal_head_seq), (Some(10), Some(15)));
         assert!(!data.join(stage::STAGING_DIR).exists());
 
         let d = drill(&spec, &data, "131148", &at, &live).unwrap();
-        assert_eq!(d.seq, 15);
+        assert_eq!((d.seq, d.segments.len()), (15, 1));
         assert!(!data.join(DRILL_DIR).exists());
 
-        // The first dump, restored and loaded into another database, is the live store at 10.
+        // The dump alone, loaded into another database: the live store at 10.
         let target = tmp.path().join("restored");
         let r = restore(&spec, &first.id, Point::Latest, &target).unwrap();
         assert_eq!(r.seq, 10);
-        let dump = r.postgres_dump.clone().unwrap();
+        let pending = r.postgres.clone().unwrap();
         assert!(target.join(stage::CONFIG_FILE).is_file());
         use std::os::unix::fs::PermissionsExt;
         assert_eq!(
-            std::fs::metadata(&dump).unwrap().permissions().mode() & 0o077,
+            std::fs::metadata(&pending.dump)
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o077,
             0,
             "the dump is readable by its owner only"
         );
         let other = database("restored");
-        pg::load(&dump, &other.url, schema).unwrap();
+        finish_postgres(&pending, &other.url, schema).unwrap();
         let copy = open_postgres(&other.url, schema).unwrap();
         assert_eq!(copy.stats().unwrap().journal_head, 10);
         assert_eq!(
             journal::digest(&copy, 10).unwrap(),
             journal::digest(&live, 10).unwrap()
         );
-        let again = pg::load(&dump, &other.url, schema).unwrap_err();
+        drop(copy);
+        let again = finish_postgres(&pending, &other.url, schema).unwrap_err();
         assert_eq!(again.def.code, "JK-BAK-0135");
         let copy_at = StoreAt::Postgres {
             url: other.url.clone(),
             schema: schema.into(),
         };
-        drop(copy);
         assert_eq!(
             begin_epoch(&target, &copy_at, CodesAfterRestore::Abandon).unwrap(),
             2
         );
 
-        // A point no dump ends at is out of reach, and says why.
-        let between = restore(&spec, "latest", Point::Seq(12), &tmp.path().join("x")).unwrap_err();
-        assert_eq!(between.def.code, "JK-BAK-0136", "{between}");
+        // The dump and the segment cut at 12: the live store as it was at 12.
+        let cut = restore(&spec, "latest", Point::Seq(12), &tmp.path().join("cut")).unwrap();
+        assert_eq!((cut.seq, cut.segments.len()), (12, 1));
+        let third = database("cut");
+        finish_postgres(cut.postgres.as_ref().unwrap(), &third.url, schema).unwrap();
+        let copy = open_postgres(&third.url, schema).unwrap();
+        assert_eq!(copy.stats().unwrap().journal_head, 12);
+        assert_eq!(
+            journal::digest(&copy, 12).unwrap(),
+            journal::digest(&live, 12).unwrap()
+        );
     }
 }

@@ -163,6 +163,15 @@ pub fn load(dump: &Path, url: &str, schema: &str) -> Result<()> {
     run(&mut cmd, "psql", url)
 }
 
+/// Drops schema `schema` of the database at `url` with all it holds: a restore's own, when
+/// what it loaded could not be completed.
+pub fn drop_schema(url: &str, schema: &str) -> Result<()> {
+    let schema = checked(schema)?;
+    connect(url)?
+        .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        .map_err(|e| tool_err(format!("dropping {schema}: {e}")))
+}
+
 fn refusal(def: &'static ErrorDef, schema: &str, url: &str) -> BackupError {
     BackupError::new(def, format!("schema {schema} in {}", redacted(url)))
 }

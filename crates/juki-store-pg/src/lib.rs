@@ -15,6 +15,7 @@
 
 mod rows;
 mod schema;
+mod segment;
 mod txn;
 
 use juki_domain::{LocalGovernmentCode, ResidentCode, ValidatedChange};
@@ -771,43 +772,17 @@ impl Store for PgStore {
         let mut conn = self.conn()?;
         let Conn { client, statements } = &mut *conn;
         let (mut tx, head) = txn::begin(client)?;
-        let rows = tx
-            .query(
-                "SELECT seq, resident_code, previous_code, status, \
-                        origin_seq IS NOT NULL AND prev_seq IS NULL \
-                 FROM journal WHERE seq > $1 ORDER BY seq",
-                &[&(after as i64)],
-            )
-            .db()?;
-        let index = rows
-            .iter()
-            .map(rows::index_row)
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut txn = PgTxn::new(&mut tx, statements, head, None);
-        let written = engine::reindex(&mut txn, &index)?;
-        txn.finish()?;
-        advance_pools(
-            &mut tx,
-            index
-                .iter()
-                .flat_map(|r| std::iter::once(r.resident_code).chain(r.previous_code)),
-        )?;
+        let written = segment::reindex(&mut tx, statements, head, after)?;
         tx.commit().db()?;
         Ok(written)
     }
 
     fn export_segment(
         &self,
-        _after: u64,
-        _out: &mut dyn std::io::Write,
+        after: u64,
+        out: &mut dyn std::io::Write,
     ) -> Result<SegmentSummary, StoreError> {
-        // PostgreSQL keeps its own write-ahead log: point-in-time recovery of a node on
-        // PostgreSQL is PostgreSQL's (docs/operations-postgres.md), its snapshots pg_dump's.
-        Err(StoreError::Io(
-            "journal segments are written by the SQLite store; a PostgreSQL node's point-in-time \
-             recovery is PostgreSQL's WAL archiving"
-                .into(),
-        ))
+        self.export(after, out)
     }
 
     fn recover(&self, entries: &[JournalEntry]) -> Result<Recovered, StoreError> {

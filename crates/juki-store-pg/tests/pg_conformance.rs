@@ -159,3 +159,110 @@ fn a_schema_name_that_needs_quoting_is_refused() {
     }
     assert!(juki_store_pg::valid_schema_name("node_131148"));
 }
+
+/// Every row of the store's journal, residents, small tables and counts, as JSON text.
+fn rows_of(url: &str, schema: &str) -> Vec<String> {
+    let mut c = postgres::Client::connect(url, postgres::NoTls).unwrap();
+    let mut out = Vec::new();
+    for (table, order) in [
+        ("journal", "seq"),
+        ("residents", "resident_code"),
+        ("code_pools", "start_body"),
+        ("links", "name"),
+        ("links_in", "node, epoch"),
+        ("epochs", "epoch"),
+        ("meta", "key"),
+    ] {
+        for r in c
+            .query(
+                &format!("SELECT row_to_json(t)::text FROM {schema}.{table} t ORDER BY {order}"),
+                &[],
+            )
+            .unwrap()
+        {
+            out.push(format!("{table} {}", r.get::<_, String>(0)));
+        }
+    }
+    out
+}
+
+/// Changes in three parts: a copy at the end of part 1 gets the segment of parts 2 and 3;
+/// applied whole it is the store, applied up to the end of part 2 it is the store as it was
+/// then. Text with quotes and backslashes reads back exactly.
+#[test]
+fn a_segment_brings_a_copy_to_the_store_whole_or_up_to_a_sequence() {
+    use juki_domain::{ChangeKind, RawChange};
+    use juki_store::conformance::*;
+    let db = Database::new();
+    let open = |schema: &str| PgStore::open(&db.url(), schema, PgOptions::default()).unwrap();
+    let stores = ["node_live", "node_whole", "node_part", "node_then"].map(open);
+    let [live, whole, part, then] = &stores;
+    let c = |i: u64| Some(code(1_400_000_000 + i));
+    let part1: Vec<_> = (0..10)
+        .map(|i| {
+            valid(&RawChange {
+                address: format!("中野'{i}' \\ 一丁目{i}番"),
+                ..raw(ChangeKind::MoveIn, &format!("S{i}"), c(i))
+            })
+        })
+        .collect();
+    let part2 = [
+        raw(ChangeKind::Death, "S-d1", c(3)),
+        RawChange {
+            given_name: "陽奈".into(),
+            ..raw(ChangeKind::ClericalCorrection, "S-k1", c(2))
+        },
+    ]
+    .map(|r| valid(&r));
+    let part3 = [
+        raw(ChangeKind::MoveIn, "S10", c(10)),
+        RawChange {
+            address: "中野三丁目1番1号".into(),
+            address_since: "2026-05-01".into(),
+            effective_date: "2026-05-01".into(),
+            ..raw(ChangeKind::MoveWithin, "S-w1", c(1))
+        },
+    ]
+    .map(|r| valid(&r));
+    for s in &stores {
+        s.apply(node(), 1_000, &part1).unwrap();
+    }
+    let after = live.stats().unwrap().journal_head;
+    for s in [live, then] {
+        s.apply(node(), 2_000, &part2).unwrap();
+    }
+    let mid = live.stats().unwrap().journal_head;
+    live.apply(node(), 3_000, &part3).unwrap();
+
+    let mut sql = Vec::new();
+    let summary = live.export_segment(after, &mut sql).unwrap();
+    let sql = String::from_utf8(sql).unwrap();
+    assert_eq!(juki_store::segment_summary(&sql).unwrap(), summary);
+    assert_eq!(
+        (summary.after, summary.to),
+        (after, live.stats().unwrap().journal_head)
+    );
+    assert_eq!(summary.last_recorded_at_ms, Some(3_000));
+
+    let applied = whole.apply_segment(&sql, None).unwrap();
+    assert_eq!(applied, summary);
+    let strip = |rows: Vec<String>| rows;
+    assert_eq!(
+        strip(rows_of(&db.url(), "node_whole")),
+        rows_of(&db.url(), "node_live")
+    );
+
+    let applied = part.apply_segment(&sql, Some(mid)).unwrap();
+    assert_eq!((applied.after, applied.to), (after, mid));
+    assert_eq!(applied.last_recorded_at_ms, Some(2_000));
+    assert_eq!(
+        rows_of(&db.url(), "node_part"),
+        rows_of(&db.url(), "node_then")
+    );
+
+    // A segment applies only to a store at its start, and a SQLite store's is not this one's.
+    let err = whole.apply_segment(&sql, None).unwrap_err();
+    assert!(err.to_string().contains("follows sequence"), "{err}");
+    let sqlite_like = sql.replace("ON CONFLICT", "INSERT OR REPLACE");
+    assert!(part.apply_segment(&sqlite_like, None).is_err());
+}

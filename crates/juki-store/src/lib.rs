@@ -20,6 +20,10 @@ pub mod conformance;
 
 pub use error::StoreError;
 pub use sqlite::{SqliteOptions, SqliteStore, segment_summary};
+/// The segment format both stores write and read (docs/backup.md, "Journal segments").
+pub mod segment {
+    pub use crate::sqlite::{HEADER, JOURNAL_LINE, for_each_statement, line_seq, segment_summary};
+}
 pub use types::*;
 
 use juki_domain::{LocalGovernmentCode, ResidentCode, ValidatedChange};

@@ -1,8 +1,8 @@
 //! A node whose store is on PostgreSQL (the shared server at 127.0.0.1:5432), backed up by
-//! juki: every backup a `pg_dump` of its schema beside its data directory, drilled in a
-//! scratch database, restored into another database where the node serves in a new epoch,
-//! and restored by hand with stock `restic` and `psql` alone (docs/backup.md, "A node on
-//! PostgreSQL").
+//! juki: a full backup is a `pg_dump` of its schema beside its data directory, a journal backup
+//! the PostgreSQL store's segment; drilled in a scratch database, restored to a sequence into
+//! another database where the node serves in a new epoch, and restored by hand with stock
+//! `restic` and `psql` alone (docs/backup.md, "A node on PostgreSQL").
 
 // Test helpers: a failed unwrap fails the test that called it.
 #![allow(clippy::unwrap_used)]
@@ -63,9 +63,12 @@ fn a_node_on_postgres_is_dumped_drilled_and_restored_into_another_database_where
     assert_eq!(seq_of(&first), 300, "{first}");
     assert!(!data.join(".backup-staging").exists());
     load_synthetic(&data, dir.path(), "131016", 100, "2");
-    // Every backup of a node on PostgreSQL is whole.
     let second = json(&repo.run("run", &["--data", p(&data), "--json"]));
-    assert_eq!(second["kind"], "full", "{second}");
+    assert_eq!(
+        (&second["kind"], &second["store"], &second["after"]),
+        (&"journal".into(), &"postgres".into(), &300.into()),
+        "{second}"
+    );
     assert_eq!(seq_of(&second), 400, "{second}");
 
     let drill = json(&repo.run("drill", &["--data", p(&data), "--json"]));
@@ -118,22 +121,23 @@ fn a_node_on_postgres_is_dumped_drilled_and_restored_into_another_database_where
         !dir.path().join("again").exists(),
         "a restore whose load failed leaves no half-restored directory"
     );
-    // A point between two dumps is out of juki's reach.
-    assert_refused(
-        &repo.run(
-            "restore",
-            &[
-                "--to-seq",
-                "350",
-                "--target",
-                p(&dir.path().join("between")),
-                "--store",
-                &other.url(),
-            ],
-        ),
-        1,
-        "JK-BAK-0136",
-    );
+    // The dump and the segment cut at 350: the live store as it was then.
+    let cut = Database::named("bakpg_cut");
+    let at_350 = json(&repo.run(
+        "restore",
+        &[
+            "--to-seq",
+            "350",
+            "--target",
+            p(&dir.path().join("cut")),
+            "--store",
+            &cut.url(),
+            "--json",
+        ],
+    ));
+    assert_eq!(at_350["seq"], 350, "{at_350}");
+    assert_eq!(at_350["segments"].as_array().map(Vec::len), Some(1));
+    assert_eq!(journal(&cut.url(), 400), journal(&live.url(), 350));
 
     // The restored node serves, and its first backup is of its new epoch.
     let mut node = ServeProcess::start(&target);
@@ -150,8 +154,12 @@ fn stock_restic_and_psql_alone_restore_a_node_on_postgres_and_juki_starts_its_ne
     let data = node_on_postgres(dir.path(), &live.url(), 200);
     let repo = Repo::new();
     ok(&repo.run("init", &[]));
-    let snap = json(&repo.run("run", &["--data", p(&data), "--json"]));
-    assert_eq!(seq_of(&snap), 200, "{snap}");
+    let full = json(&repo.run("run", &["--data", p(&data), "--json"]));
+    assert_eq!(seq_of(&full), 200, "{full}");
+    load_synthetic(&data, dir.path(), "131016", 50, "3");
+    let segment = json(&repo.run("run", &["--data", p(&data), "--json"]));
+    assert_eq!(segment["kind"], "journal", "{segment}");
+    assert_eq!(seq_of(&segment), 250, "{segment}");
 
     // docs/backup.md, "A node on PostgreSQL", step by step.
     let restic = |args: &[&str]| {
@@ -170,31 +178,45 @@ fn stock_restic_and_psql_alone_restore_a_node_on_postgres_and_juki_starts_its_ne
         );
     };
     let r = dir.path().join("r");
-    restic(&["restore", "latest", "--target", p(&r)]);
+    restic(&["restore", full["id"].as_str().unwrap(), "--target", p(&r)]);
     let restored = r.join("juki-data");
     let dump = restored.join("store.postgres.sql");
     assert!(dump.is_file());
 
     let manual = Database::named("bakpg_psql").created();
-    let out = Command::new("psql")
-        .args([
-            "-X",
-            "-q",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "--single-transaction",
-            "-f",
-        ])
-        .arg(&dump)
-        .arg(manual.url())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "psql: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(journal(&manual.url(), 200), journal(&live.url(), 200));
+    let psql = |file: &Path| {
+        let out = Command::new("psql")
+            .args([
+                "-X",
+                "-q",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "--single-transaction",
+                "-f",
+            ])
+            .arg(file)
+            .arg(manual.url())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "psql {}: {}",
+            file.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    psql(&dump);
+    assert_eq!(journal(&manual.url(), 250), journal(&live.url(), 200));
+    // The journal snapshot's segment, applied by psql as it stands.
+    let j = dir.path().join("j");
+    restic(&[
+        "restore",
+        segment["id"].as_str().unwrap(),
+        "--target",
+        p(&j),
+    ]);
+    psql(&j.join("juki-journal/201-250.sql"));
+    assert_eq!(journal(&manual.url(), 250), journal(&live.url(), 250));
 
     // Point the restored node at its database, and give its store a new epoch.
     std::fs::remove_file(&dump).unwrap();

@@ -211,14 +211,6 @@ pub static BAK_PG_SCHEMA_EXISTS: ErrorDef = ErrorDef {
     cause: "A restore of a node on PostgreSQL loads its dump into the node's schema, which must not exist yet: the schema in the database the store URL (or --store) names is there already, perhaps the live node's own.",
     remedy: "Restore with --store naming another database, or, when the schema is the lost node's and is to be replaced, drop it first (DROP SCHEMA name CASCADE) and run again.",
 };
-pub static BAK_PG_POINT: ErrorDef = ErrorDef {
-    code: "JK-BAK-0136",
-    class: Invalid,
-    message_ja: "PostgreSQL のノードはバックアップ時点以外へは復元できません",
-    message_en: "A node on PostgreSQL restores only to the points of its backups",
-    cause: "Each backup of a node on PostgreSQL is a whole dump, without journal segments between dumps: a sequence that no dump ends at cannot be reached from juki's repository.",
-    remedy: "Restore a snapshot's own point (`juki backup list` shows each one's seq), or use PostgreSQL's WAL archiving for a point between them (docs/operations-postgres.md).",
-};
 
 pub(super) static DEFS: &[&ErrorDef] = &[
     &BAK_SAME_STORAGE,
@@ -240,7 +232,6 @@ pub(super) static DEFS: &[&ErrorDef] = &[
     &BAK_REBUILD_PARENT,
     &BAK_PG_TOOL,
     &BAK_PG_SCHEMA_EXISTS,
-    &BAK_PG_POINT,
     &BAK_OVERDUE,
     &BAK_CHAIN_BROKEN,
     &BAK_POINT_NOT_COVERED,

@@ -29,7 +29,7 @@ use rows::*;
 use rusqlite::{
     Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
 };
-pub use segment::segment_summary;
+pub use segment::{HEADER, JOURNAL_LINE, for_each_statement, line_seq, segment_summary};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;

@@ -23,8 +23,11 @@ use juki_domain::ResidentCode;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::io::Write;
 
-const HEADER: &str = "-- juki journal segment ";
-const JOURNAL_LINE: &str = "INSERT INTO journal ";
+/// A segment's first line begins so, followed by `after=A to=T entries=N
+/// last_recorded_at_ms=M|none`.
+pub const HEADER: &str = "-- juki journal segment ";
+/// Each journal entry of a segment is one statement beginning so, its sequence the first value.
+pub const JOURNAL_LINE: &str = "INSERT INTO journal ";
 /// Tables written whole at the end of a segment: small, and changed in place.
 const WHOLE_TABLES: [&str; 4] = ["code_pools", "links", "links_in", "epochs"];
 
@@ -285,7 +288,7 @@ fn execute_statements(conn: &Connection, sql: &str) -> Result<(), StoreError> {
 }
 
 /// Calls `f` with each statement of a segment, in order, while it answers true.
-fn for_each_statement(
+pub fn for_each_statement(
     sql: &str,
     mut f: impl FnMut(&str) -> Result<bool, StoreError>,
 ) -> Result<(), StoreError> {
@@ -319,7 +322,7 @@ fn for_each_statement(
 }
 
 /// The sequence of a segment's journal line: the first value.
-fn line_seq(line: &str) -> Result<u64, StoreError> {
+pub fn line_seq(line: &str) -> Result<u64, StoreError> {
     line.split_once(" VALUES (")
         .and_then(|(_, rest)| rest.split(',').next())
         .and_then(|v| v.trim().parse().ok())

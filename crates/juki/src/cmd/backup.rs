@@ -394,21 +394,23 @@ pub fn run(a: Args) -> Result<u8> {
                 juki_backup::restore(&repo.spec()?, &snapshot, point, &target).map_err(refused)?;
             // A node in service: approved at its parent, or the restored copy is removed.
             super::approval_gate::after_restore(&r.target, &approval)?;
-            let at = match &r.postgres_dump {
+            let (at, loaded_recorded_at) = match &r.postgres {
                 None if store.is_some() => {
                     return Err(exit(
                         exit::USAGE,
                         "--store: the snapshot restored is of a node whose store is SQLite",
                     ));
                 }
-                None => StoreAt::Sqlite,
+                None => (StoreAt::Sqlite, None),
                 // A load that fails leaves nothing half-restored: the target is removed, so
                 // that the same command can run again.
-                Some(dump) => load_postgres(&target, dump, store.as_deref()).inspect_err(|_| {
-                    if let Err(rm) = std::fs::remove_dir_all(&r.target) {
-                        eprintln!("juki: could not remove {}: {rm}", r.target.display());
-                    }
-                })?,
+                Some(pending) => {
+                    load_postgres(&target, pending, store.as_deref()).inspect_err(|_| {
+                        if let Err(rm) = std::fs::remove_dir_all(&r.target) {
+                            eprintln!("juki: could not remove {}: {rm}", r.target.display());
+                        }
+                    })?
+                }
             };
             // An inspection copy (`--scratch`) starts no new epoch: it is never served.
             let scratch = approval.scratch;
@@ -417,16 +419,7 @@ pub fn run(a: Args) -> Result<u8> {
             } else {
                 Some(new_epoch(&target, &at)?)
             };
-            let recorded_at_ms = match (&at, r.recorded_at_ms) {
-                (StoreAt::Postgres { url, schema }, None) => {
-                    let store = juki_backup::open_postgres(url, schema).map_err(refused)?;
-                    juki_backup::journal::entry(&store, r.seq)
-                        .map_err(refused)?
-                        .map(|e| e.recorded_at_ms)
-                }
-                (_, ms) => ms,
-            };
-            let time = recorded_at_ms.and_then(|ms| {
+            let time = r.recorded_at_ms.or(loaded_recorded_at).and_then(|ms| {
                 jiff::Timestamp::from_millisecond(ms)
                     .ok()
                     .map(|t| t.to_string())
@@ -505,9 +498,14 @@ fn new_epoch(data: &Path, at: &StoreAt) -> Result<u64> {
 }
 
 /// Loads the dump a restore of a node on PostgreSQL wrote into `target` into the database its
-/// juki.toml names (or `store`, which juki.toml then names), and removes the dump: the
-/// restored data directory then holds what a live node's does.
-fn load_postgres(target: &Path, dump: &Path, store: Option<&str>) -> Result<StoreAt> {
+/// juki.toml names (or `store`, which juki.toml then names), applies the journal segments after
+/// it, and removes the dump: the restored data directory then holds what a live node's does.
+/// Returns where the store is and when its last entry was recorded.
+fn load_postgres(
+    target: &Path,
+    pending: &juki_backup::PendingPostgres,
+    store: Option<&str>,
+) -> Result<(StoreAt, Option<i64>)> {
     let config = match store {
         Some(url) => juki_node::config::set_store_url(target, url)
             .map_err(|e| exit(exit::USAGE, format!("--store {url}: {e:#}")))?,
@@ -524,9 +522,9 @@ fn load_postgres(target: &Path, dump: &Path, store: Option<&str>) -> Result<Stor
         "loading the store into schema {schema} of {}",
         juki_backup::pg::redacted(url)
     ));
-    juki_backup::pg::load(dump, url, schema).map_err(refused)?;
-    std::fs::remove_file(dump)?;
-    Ok(at)
+    let recorded_at = juki_backup::finish_postgres(pending, url, schema).map_err(refused)?;
+    std::fs::remove_file(&pending.dump)?;
+    Ok((at, recorded_at))
 }
 
 /// Refuses a repository on the data's own device unless the operator says they know; when

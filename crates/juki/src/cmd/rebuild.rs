@@ -195,7 +195,7 @@ pub fn run(a: Args) -> Result<u8> {
             return Err(exit(exit::USAGE, "--repo and --password-file go together"));
         }
     };
-    if restored.as_ref().is_some_and(|r| r.postgres_dump.is_some()) {
+    if restored.as_ref().is_some_and(|r| r.postgres.is_some()) {
         return Err(refuse(
             &BAK_REBUILD_CONFIG,
             "the backup is of a node whose store is on PostgreSQL: restore it with `juki backup restore` (rebuild reads the backup's SQLite store), or rebuild without --repo into a directory prepared with the node's configuration",
