@@ -159,3 +159,75 @@ fn a_schema_name_that_needs_quoting_is_refused() {
     }
     assert!(juki_store_pg::valid_schema_name("node_131148"));
 }
+
+/// A load into a new store large enough that the journal's rows go to the server in several
+/// chunks per batch, with changes that make it read back mid-batch (a resident changed again
+/// in the same batch and in a later one, a code assigned from the pool, a repeated record id),
+/// ends as the same changes applied one call at a time.
+#[test]
+fn a_large_bulk_load_equals_apply() {
+    use juki_domain::ChangeKind;
+    use juki_store::CodePool;
+    use juki_store::conformance::{birth_row, code, node, raw, valid};
+    let (s, _g1) = fresh();
+    let (twin, _g2) = fresh();
+    let pool = CodePool {
+        start: 131_150_000,
+        end: 131_160_000,
+    };
+    let mut rows = Vec::new();
+    for i in 0..12_000u64 {
+        let row = match i {
+            // Changes of residents recorded earlier in the batch and in an earlier batch.
+            9_000 => raw(
+                ChangeKind::Death,
+                "L-death-a",
+                Some(code(1_400_000_000 + 6_000)),
+            ),
+            9_001 => raw(
+                ChangeKind::Death,
+                "L-death-b",
+                Some(code(1_400_000_000 + 1)),
+            ),
+            9_002 => raw(ChangeKind::MoveIn, "L5", Some(code(1_400_000_000 + 5))),
+            _ if i % 1_000 == 500 => birth_row(&format!("L-birth-{i}")),
+            _ => raw(
+                ChangeKind::MoveIn,
+                &format!("L{i}"),
+                Some(code(1_400_000_000 + i)),
+            ),
+        };
+        rows.push(valid(&row));
+    }
+    for store in [&s, &twin] {
+        store.add_code_pool(pool).unwrap();
+    }
+    for chunk in rows.chunks(500) {
+        s.apply(node(), 1_775_000_000_000, chunk).unwrap();
+    }
+    let mut batches = rows.chunks(5_000).map(|c| c.to_vec());
+    let mut seen = 0;
+    let summary = twin
+        .bulk_load(node(), 1_775_000_000_000, &mut batches, &mut |o| {
+            seen += o.len()
+        })
+        .unwrap();
+    assert_eq!(seen, rows.len());
+    assert_eq!(summary.duplicates, 1);
+    let journal = |store: &dyn Store| {
+        let mut all = Vec::new();
+        loop {
+            let page = store.journal_after(all.len() as u64, 1_000).unwrap();
+            if page.is_empty() {
+                return all;
+            }
+            all.extend(page);
+        }
+    };
+    assert_eq!(journal(&*s), journal(&*twin));
+    assert_eq!(s.stats().unwrap(), twin.stats().unwrap());
+    for i in [0, 1, 5, 6_000, 11_999] {
+        let c = code(1_400_000_000 + i);
+        assert_eq!(s.record(c).unwrap(), twin.record(c).unwrap());
+    }
+}
