@@ -406,20 +406,20 @@ impl Piped<'_> {
 }
 
 impl PgStore {
-    /// Builds the indexes a bulk load deferred and updates the planner's statistics: one
-    /// index on `client`, the other at the same time on a second connection of the pool (each
-    /// build is one sort on one core; the server has two here), or both on `client` when the
-    /// pool has no second connection to give.
+    /// Builds the indexes a bulk load deferred and updates the planner's statistics, on
+    /// `client` and at the same time on a second connection of the pool: the search index
+    /// (the longest sort, its keys of three text columns) on one, with one worker of the
+    /// server's to help once the other is done; the idempotency index and the statistics on
+    /// the other. When the pool has no second connection to give, all on `client`.
     fn build_deferred(&self, client: &mut Client) -> Result<(), StoreError> {
-        let [(_, first), (_, second)] = schema::DEFERRABLE_INDEXES;
-        let build = |client: &mut Client, sqls: &[&str]| -> Result<(), StoreError> {
+        let [(_, idempotency), (_, search)] = schema::DEFERRABLE_INDEXES;
+        let stats = ["ANALYZE journal", "ANALYZE residents"];
+        // Sorting a million keys fits in this.
+        let build = |client: &mut Client, workers: &str, sqls: &[&str]| {
             let mut tx = client.transaction().db()?;
-            // Sorting a million keys fits in this; the planner's extra workers would only
-            // compete with the other build for the same cores.
-            tx.batch_execute(
-                "SET LOCAL maintenance_work_mem = '256MB'; \
-                 SET LOCAL max_parallel_maintenance_workers = 0",
-            )
+            tx.batch_execute(&format!(
+                "SET LOCAL maintenance_work_mem = '256MB'; {workers}"
+            ))
             .db()?;
             for sql in sqls {
                 tx.batch_execute(sql).db()?;
@@ -427,14 +427,21 @@ impl PgStore {
             tx.commit().db()
         };
         let Ok(mut other) = self.conn() else {
-            return build(
-                client,
-                &[first, second, "ANALYZE journal", "ANALYZE residents"],
-            );
+            return build(client, "", &[idempotency, search, stats[0], stats[1]]);
         };
         std::thread::scope(|s| {
-            let beside = s.spawn(|| build(&mut other.client, &[second, "ANALYZE residents"]));
-            let here = build(client, &[first, "ANALYZE journal"]);
+            let beside = s.spawn(|| {
+                build(
+                    &mut other.client,
+                    "SET LOCAL max_parallel_maintenance_workers = 0",
+                    &[idempotency, stats[0], stats[1]],
+                )
+            });
+            let here = build(
+                client,
+                "SET LOCAL max_parallel_maintenance_workers = 1",
+                &[search],
+            );
             let beside = beside
                 .join()
                 .unwrap_or_else(|_| Err(StoreError::Io("an index build panicked".into())));
