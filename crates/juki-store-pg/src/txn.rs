@@ -444,7 +444,8 @@ impl Txn for PgTxn<'_, '_> {
                         b.ids
                             .insert(key, (seq, entry.resident.record.resident_code));
                         // Into a new store, the rows go to the server as they are made.
-                        if let (Via::Link(link), Some(chunk)) = (&self.via, b.journal.chunk(CHUNK))
+                        if let Via::Link(link) = &self.via
+                            && let Some(chunk) = b.journal.chunk(CHUNK)
                         {
                             link.copy(&journal_copy(), chunk)?;
                         }

@@ -163,7 +163,8 @@ fn a_schema_name_that_needs_quoting_is_refused() {
 /// A load into a new store large enough that the journal's rows go to the server in several
 /// chunks per batch, with changes that make it read back mid-batch (a resident changed again
 /// in the same batch and in a later one, a code assigned from the pool, a repeated record id),
-/// ends as the same changes applied one call at a time.
+/// ends as the same changes applied one call at a time; so does a large batch loaded into it
+/// then, when it is no longer new.
 #[test]
 fn a_large_bulk_load_equals_apply() {
     use juki_domain::ChangeKind;
@@ -230,4 +231,32 @@ fn a_large_bulk_load_equals_apply() {
         let c = code(1_400_000_000 + i);
         assert_eq!(s.record(c).unwrap(), twin.record(c).unwrap());
     }
+    // Into a store that holds data: one batch of several MiB, checked change by change.
+    let more: Vec<_> = (12_000..18_000u64)
+        .map(|i| match i {
+            17_000 => raw(
+                ChangeKind::Death,
+                "L-death-c",
+                Some(code(1_400_000_000 + 2)),
+            ),
+            _ => raw(
+                ChangeKind::MoveIn,
+                &format!("L{i}"),
+                Some(code(1_400_000_000 + i)),
+            ),
+        })
+        .map(|r| valid(&r))
+        .collect();
+    for chunk in more.chunks(500) {
+        s.apply(node(), 1_775_000_000_000, chunk).unwrap();
+    }
+    twin.bulk_load(
+        node(),
+        1_775_000_000_000,
+        &mut std::iter::once(more.clone()),
+        &mut |_| {},
+    )
+    .unwrap();
+    assert_eq!(journal(&*s), journal(&*twin));
+    assert_eq!(s.stats().unwrap(), twin.stats().unwrap());
 }
