@@ -71,8 +71,8 @@ fn stopped() -> StoreError {
 
 /// The channels between the two threads.
 pub(crate) fn channels() -> (Link, Receiver<Cmd>, SyncSender<Reply>) {
-    // Two commands ahead (each at most about 1 MiB of rows); at most two commits and one
-    // job's answer are ever waiting to be read.
+    // Two commands ahead (a journal chunk of about 1 MiB, or a batch's residents, about 40
+    // bytes each); at most two commits and one job's answer are ever waiting to be read.
     let (cmds, cmd_rx) = sync_channel(2);
     let (reply_tx, replies) = sync_channel(4);
     let link = Link {
