@@ -381,10 +381,17 @@ impl Piped<'_> {
             let loaded = loaded();
             // Closes the channel: the connection's thread ends (rolling back what it holds
             // uncommitted, after an error here).
-            drop(link);
+            let closed = link.close();
             let served = server.join().unwrap_or_else(|_| {
                 Err(StoreError::Io("the bulk load's connection panicked".into()))
             });
+            // After an error, the batches committed before it are reported all the same.
+            for _ in 0..closed.committed() {
+                if let Some(outcomes) = waiting.pop_front() {
+                    self.summary.count(&outcomes);
+                    (self.on_batch)(&outcomes);
+                }
+            }
             // Its error first: the one here is then only that it stopped.
             served.and(loaded)
         })

@@ -143,6 +143,14 @@ impl Link {
         }
     }
 
+    /// Closes the channel to the connection's thread, which then ends.
+    pub(crate) fn close(self) -> Closed {
+        Closed {
+            replies: self.replies,
+            committed: self.committed.get(),
+        }
+    }
+
     /// Whether a `COPY` is open.
     pub(crate) fn copying(&self) -> bool {
         self.copying.get()
@@ -169,6 +177,21 @@ pub(crate) fn run(
     match st.columns().is_empty() {
         true => Ok((Vec::new(), tx.execute(&st, params).db()?)),
         false => Ok((tx.query(&st, params).db()?, 0)),
+    }
+}
+
+/// What the connection's thread answered after the loading thread stopped waiting.
+pub(crate) struct Closed {
+    replies: Receiver<Reply>,
+    committed: usize,
+}
+
+impl Closed {
+    /// How many batches committed that the loading thread has not seen committed; read once
+    /// the connection's thread has ended.
+    pub(crate) fn committed(&self) -> usize {
+        let later = self.replies.try_iter();
+        self.committed + later.filter(|r| matches!(r, Reply::Committed)).count()
     }
 }
 

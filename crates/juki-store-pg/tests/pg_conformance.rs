@@ -260,3 +260,40 @@ fn a_large_bulk_load_equals_apply() {
     assert_eq!(journal(&*s), journal(&*twin));
     assert_eq!(s.stats().unwrap(), twin.stats().unwrap());
 }
+
+/// A write between two batches of a load into a new store stops the load with `Busy` (what the
+/// load holds in memory no longer describes the store); the batch committed before it is kept
+/// and reported, and the deferred indexes are back.
+#[test]
+fn a_write_between_batches_of_a_new_load_stops_it() {
+    use juki_domain::ChangeKind;
+    use juki_store::conformance::{code, node, raw, valid};
+    use juki_store::{Outcome, StoreError};
+    let (s, _g) = fresh();
+    let now = 1_775_000_000_000;
+    let change = |i: u64| {
+        valid(&raw(
+            ChangeKind::MoveIn,
+            &format!("W{i}"),
+            Some(code(1_500_000_000 + i)),
+        ))
+    };
+    let rows: Vec<_> = (0..20).map(change).collect();
+    let mut taken = 0;
+    let mut batches = rows.chunks(10).map(|c| c.to_vec()).inspect(|_| {
+        taken += 1;
+        if taken == 2 {
+            s.apply(node(), now, &[change(100)]).unwrap();
+        }
+    });
+    let mut reported = 0;
+    let loaded = s.bulk_load(node(), now, &mut batches, &mut |o| reported += o.len());
+    assert!(matches!(loaded, Err(StoreError::Busy)), "{loaded:?}");
+    assert_eq!(reported, 10);
+    assert_eq!(s.stats().unwrap().journal_head, 11);
+    let again = s.apply(node(), now, &rows[..1]).unwrap();
+    assert!(
+        matches!(again[..], [Outcome::Duplicate { seq: 1, .. }]),
+        "{again:?}"
+    );
+}
