@@ -11,8 +11,10 @@
 //! [`StoreError::Unreachable`] (JK-STORE-0106) instead of hanging, and the pool reconnects
 //! once the server is back (each connection is checked as it is taken). Statements are
 //! prepared once per connection. A bulk load into a new store sends each batch with binary
-//! `COPY` and builds the journal's secondary indexes once at the end.
+//! `COPY` from a thread of its own while the engine works out the next ([`pipe`]), and builds
+//! the journal's secondary indexes once at the end.
 
+mod pipe;
 mod rows;
 mod schema;
 mod segment;
@@ -328,6 +330,134 @@ impl PgStore {
     }
 }
 
+/// A bulk load into a new store, its connection on a thread of its own ([`pipe`]).
+struct Piped<'a> {
+    node: LocalGovernmentCode,
+    now_ms: i64,
+    summary: &'a mut BulkSummary,
+    on_batch: &'a mut dyn FnMut(&[Outcome]),
+}
+
+impl Piped<'_> {
+    /// Loads `batches` into the store on `client`, whose journal's head is `head`.
+    fn run(
+        &mut self,
+        client: &mut Client,
+        statements: &mut Statements,
+        mut head: u64,
+        batches: &mut dyn Iterator<Item = Vec<ValidatedChange>>,
+    ) -> Result<(), StoreError> {
+        let (link, cmds, replies) = pipe::channels();
+        std::thread::scope(|s| {
+            let server = std::thread::Builder::new()
+                .name("juki-pg-load".into())
+                .spawn_scoped(s, move || pipe::serve(client, statements, cmds, replies))
+                .map_err(|e| StoreError::Io(format!("a thread for the load: {e}")))?;
+            // Outcomes of the batches sent and not yet seen committed, oldest first.
+            let mut waiting = std::collections::VecDeque::new();
+            let loaded = || -> Result<(), StoreError> {
+                let mut bulk = Bulk::new(true);
+                for batch in batches {
+                    // At most two batches uncommitted: the server takes one while the engine
+                    // works out the next.
+                    if waiting.len() == 2 {
+                        self.committed(&link, &mut waiting)?;
+                    }
+                    link.begin(head)?;
+                    let mut txn = PgTxn::piped(&link, head, &mut bulk);
+                    let outcomes = batch
+                        .iter()
+                        .map(|c| engine::apply_one(&mut txn, self.node, self.now_ms, c))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    head = txn.head();
+                    txn.finish()?;
+                    link.commit()?;
+                    waiting.push_back(outcomes);
+                }
+                while !waiting.is_empty() {
+                    self.committed(&link, &mut waiting)?;
+                }
+                Ok(())
+            };
+            let loaded = loaded();
+            // Closes the channel: the connection's thread ends (rolling back what it holds
+            // uncommitted, after an error here).
+            let closed = link.close();
+            let served = server.join().unwrap_or_else(|_| {
+                Err(StoreError::Io("the bulk load's connection panicked".into()))
+            });
+            // After an error, the batches committed before it are reported all the same.
+            for _ in 0..closed.committed() {
+                if let Some(outcomes) = waiting.pop_front() {
+                    self.summary.count(&outcomes);
+                    (self.on_batch)(&outcomes);
+                }
+            }
+            // Its error first: the one here is then only that it stopped.
+            served.and(loaded)
+        })
+    }
+
+    /// Waits for the oldest batch waiting to commit, and reports it.
+    fn committed(
+        &mut self,
+        link: &pipe::Link,
+        waiting: &mut std::collections::VecDeque<Vec<Outcome>>,
+    ) -> Result<(), StoreError> {
+        link.committed()?;
+        if let Some(outcomes) = waiting.pop_front() {
+            self.summary.count(&outcomes);
+            (self.on_batch)(&outcomes);
+        }
+        Ok(())
+    }
+}
+
+impl PgStore {
+    /// Builds the indexes a bulk load deferred and updates the planner's statistics, on
+    /// `client` and at the same time on a second connection of the pool: the search index
+    /// (the longest sort, its keys of three text columns) on one, with one worker of the
+    /// server's to help once the other is done; the idempotency index and the statistics on
+    /// the other. When the pool has no second connection to give, all on `client`.
+    fn build_deferred(&self, client: &mut Client) -> Result<(), StoreError> {
+        let [(_, idempotency), (_, search)] = schema::DEFERRABLE_INDEXES;
+        let stats = ["ANALYZE journal", "ANALYZE residents"];
+        // Sorting a million keys fits in this.
+        let build = |client: &mut Client, workers: &str, sqls: &[&str]| {
+            let mut tx = client.transaction().db()?;
+            tx.batch_execute(&format!(
+                "SET LOCAL maintenance_work_mem = '256MB'; {workers}"
+            ))
+            .db()?;
+            for sql in sqls {
+                tx.batch_execute(sql).db()?;
+            }
+            tx.commit().db()
+        };
+        let Ok(mut other) = self.conn() else {
+            return build(client, "", &[idempotency, search, stats[0], stats[1]]);
+        };
+        std::thread::scope(|s| {
+            let beside = s.spawn(|| {
+                build(
+                    &mut other.client,
+                    "SET LOCAL max_parallel_maintenance_workers = 0",
+                    &[idempotency, stats[0], stats[1]],
+                )
+            });
+            let here = build(
+                client,
+                "SET LOCAL max_parallel_maintenance_workers = 1",
+                &[search],
+            );
+            let beside = beside
+                .join()
+                .unwrap_or_else(|_| Err(StoreError::Io("an index build panicked".into())));
+            here.and(beside)
+        })
+    }
+}
+
 fn migrate(client: &mut Client, schema: &str) -> Result<(), StoreError> {
     let known = schema::MIGRATIONS.len() as i64;
     let mut tx = client.transaction().db()?;
@@ -471,32 +601,36 @@ impl Store for PgStore {
         let mut conn = self.conn()?;
         let Conn { client, statements } = &mut *conn;
         let mut summary = BulkSummary::default();
-        let mut bulk: Option<Bulk> = None;
-        let batches_in = || -> Result<(), StoreError> {
+        let mut batches = batches.peekable();
+        if batches.peek().is_none() {
+            return Ok(summary);
+        }
+        // Into a new store (no journal, no residents), the deferred indexes go until the end.
+        let (head, fresh) = {
+            let (mut tx, head) = txn::begin(client)?;
+            let residents: i64 = get(
+                &tx.query_one(
+                    "SELECT count(*) FROM (SELECT 1 FROM residents LIMIT 1) r",
+                    &[],
+                )
+                .db()?,
+                0,
+            )?;
+            let fresh = head == 0 && residents == 0;
+            if fresh {
+                for (name, _) in schema::DEFERRABLE_INDEXES {
+                    tx.batch_execute(&format!("DROP INDEX IF EXISTS {name}"))
+                        .db()?;
+                }
+                tx.commit().db()?;
+            }
+            (head, fresh)
+        };
+        if !fresh {
+            let mut bulk = Bulk::new(false);
             for batch in batches {
                 let (mut tx, head) = txn::begin(client)?;
-                let b = match &mut bulk {
-                    Some(b) => b,
-                    None => {
-                        let residents: i64 = get(
-                            &tx.query_one(
-                                "SELECT count(*) FROM (SELECT 1 FROM residents LIMIT 1) r",
-                                &[],
-                            )
-                            .db()?,
-                            0,
-                        )?;
-                        let fresh = head == 0 && residents == 0;
-                        if fresh {
-                            for (name, _) in schema::DEFERRABLE_INDEXES {
-                                tx.batch_execute(&format!("DROP INDEX IF EXISTS {name}"))
-                                    .db()?;
-                            }
-                        }
-                        bulk.insert(Bulk::new(fresh))
-                    }
-                };
-                let mut txn = PgTxn::new(&mut tx, statements, head, Some(b));
+                let mut txn = PgTxn::new(&mut tx, statements, head, Some(&mut bulk));
                 let outcomes = batch
                     .iter()
                     .map(|c| engine::apply_one(&mut txn, node, now_ms, c))
@@ -506,24 +640,20 @@ impl Store for PgStore {
                 summary.count(&outcomes);
                 on_batch(&outcomes);
             }
-            Ok(())
+            return Ok(summary);
+        }
+        let mut load = Piped {
+            node,
+            now_ms,
+            summary: &mut summary,
+            on_batch,
         };
-        let loaded = batches_in();
+        let loaded = load.run(client, statements, head, &mut batches);
         // The deferred indexes are built whether or not the load went through: without the
         // idempotency index, later changes could not be checked for repeats.
-        if bulk.as_ref().is_some_and(Bulk::fresh) {
-            let started = std::time::Instant::now();
-            let mut tx = client.transaction().db()?;
-            tx.batch_execute("SET LOCAL maintenance_work_mem = '256MB'")
-                .db()?;
-            for (_, sql) in schema::DEFERRABLE_INDEXES {
-                tx.batch_execute(sql).db()?;
-            }
-            tx.batch_execute("ANALYZE journal; ANALYZE residents")
-                .db()?;
-            tx.commit().db()?;
-            summary.index_build_ms = started.elapsed().as_millis() as u64;
-        }
+        let started = std::time::Instant::now();
+        self.build_deferred(client)?;
+        summary.index_build_ms = started.elapsed().as_millis() as u64;
         loaded.map(|()| summary)
     }
 

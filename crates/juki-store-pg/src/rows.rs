@@ -122,13 +122,13 @@ pub(crate) const JOURNAL_INSERT: &str = "INSERT INTO journal (seq, recorded_by, 
      $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) ON CONFLICT DO NOTHING";
 
 /// One value of a row (None: NULL), as bound or copied.
-enum Value<'a> {
+pub(crate) enum Value<'a> {
     Int(Option<i64>),
     Text(Option<&'a str>),
 }
 
 impl Value<'_> {
-    fn param(&self) -> &(dyn ToSql + Sync) {
+    pub(crate) fn param(&self) -> &(dyn ToSql + Sync) {
         match self {
             Value::Int(v) => v,
             Value::Text(v) => v,
@@ -154,6 +154,20 @@ impl CopyBuf {
 
     pub(crate) fn rows(&self) -> usize {
         self.rows
+    }
+
+    /// The bytes of the rows pushed since the last chunk was taken, when there are at least
+    /// `size` of them: the next part of one `COPY`'s data.
+    pub(crate) fn chunk(&mut self, size: usize) -> Option<Vec<u8>> {
+        (self.bytes.len() >= size)
+            .then(|| std::mem::replace(&mut self.bytes, Vec::with_capacity(size + size / 8)))
+    }
+
+    /// The rest of one `COPY`'s data, its end included; the buffer starts the next.
+    pub(crate) fn last_chunk(&mut self) -> Vec<u8> {
+        self.bytes.extend_from_slice(&(-1i16).to_be_bytes());
+        self.rows = 0;
+        std::mem::replace(&mut self.bytes, Self::HEADER.to_vec())
     }
 
     fn push(&mut self, values: &[Value<'_>]) {

@@ -108,7 +108,7 @@ CREATE TABLE links_in (
 /// Indexes a bulk load into an empty journal drops and builds at the end (one sort is much
 /// faster than inserting every row into them). Opening a store builds any that are missing
 /// (a load was interrupted).
-pub(crate) const DEFERRABLE_INDEXES: &[(&str, &str)] = &[
+pub(crate) const DEFERRABLE_INDEXES: &[(&str, &str); 2] = &[
     (
         "journal_idempotency",
         "CREATE UNIQUE INDEX IF NOT EXISTS journal_idempotency ON journal (recorded_by, record_id)",

@@ -5,7 +5,10 @@
 //! MODE`: readers go on, writers wait), so sequences are given in commit order and stay
 //! gapless: the next one is the journal's head plus one, counted here.
 
-use crate::rows::{self, CopyBuf, HELD, JOURNAL_INSERT, JournalRow, get, read_held, read_state};
+use crate::pipe::{self, Link};
+use crate::rows::{
+    self, CopyBuf, HELD, JOURNAL_INSERT, JournalRow, Value, get, read_held, read_state,
+};
 use crate::schema::JOURNAL_COLUMNS;
 use crate::{Db, Statements};
 use juki_domain::{LocalGovernmentCode, RecordStatus, ResidentCode, StoredResident};
@@ -32,10 +35,12 @@ pub(crate) fn begin<'c>(
 
 /// What one bulk load keeps across its batches. Into a new store (no journal, no residents),
 /// nothing the load did not write itself can be in the way, so it answers from memory what
-/// [`Txn`] asks, writes each batch's journal with one binary `COPY`, and its residents with
-/// another (through a temporary table, merged with an upsert).
+/// [`Txn`] asks, writes each batch's journal with one binary `COPY` (into a new store, streamed
+/// in chunks of [`CHUNK`] as the rows are made), and its residents with another (those changed
+/// again through a temporary table, merged with an upsert).
 ///
-/// Memory: about 100 bytes per change loaded (its record id and its resident's state).
+/// Memory: about 100 bytes per change loaded (its record id and its resident's state), and
+/// into a store that was not new, a batch's encoded journal rows.
 pub(crate) struct Bulk {
     /// Whether the store was new when the load began.
     fresh: bool,
@@ -65,16 +70,20 @@ impl Bulk {
         }
     }
 
-    pub(crate) fn fresh(&self) -> bool {
-        self.fresh
-    }
-
     /// Sends the journal rows appended since the last send.
     fn send_journal(&mut self, tx: &mut Transaction<'_>, next_seq: u64) -> Result<(), StoreError> {
-        self.journal.send(
-            tx,
-            &format!("COPY journal ({JOURNAL_COLUMNS}) FROM STDIN (FORMAT binary)"),
-        )?;
+        self.journal.send(tx, &journal_copy())?;
+        self.unsent_from = next_seq;
+        Ok(())
+    }
+
+    /// Sends the journal rows appended since the last send through `link`, ending the
+    /// `COPY` that streamed them.
+    fn end_journal(&mut self, link: &Link, next_seq: u64) -> Result<(), StoreError> {
+        if self.journal.rows() > 0 {
+            link.copy(&journal_copy(), self.journal.last_chunk())?;
+        }
+        link.end_copy()?;
         self.unsent_from = next_seq;
         Ok(())
     }
@@ -82,6 +91,11 @@ impl Bulk {
     /// Ends a batch, inside its transaction: sends its journal rows and writes its residents.
     fn end_batch(&mut self, tx: &mut Transaction<'_>, next_seq: u64) -> Result<(), StoreError> {
         self.send_journal(tx, next_seq)?;
+        self.resident_rows().write(tx)
+    }
+
+    /// The rows of the residents the batch changed, taken from what it keeps.
+    fn resident_rows(&mut self) -> ResidentRows {
         // In code order: the primary key's pages fill one after the other.
         let mut new = std::mem::take(&mut self.new);
         new.sort_unstable();
@@ -99,14 +113,41 @@ impl Bulk {
             }
             rows
         };
+        ResidentRows {
+            new: rows(&new),
+            changed: rows(&dirty),
+        }
+    }
+}
+
+/// The statement copying journal rows.
+fn journal_copy() -> String {
+    format!("COPY journal ({JOURNAL_COLUMNS}) FROM STDIN (FORMAT binary)")
+}
+
+/// How much of the journal's rows a bulk load into a new store sends at a time.
+const CHUNK: usize = 1 << 20;
+
+/// A batch's residents: those new to the store, and those it held already.
+pub(crate) struct ResidentRows {
+    new: CopyBuf,
+    changed: CopyBuf,
+}
+
+impl ResidentRows {
+    /// Writes them in the batch's transaction.
+    fn write(self, tx: &mut Transaction<'_>) -> Result<(), StoreError> {
+        let ResidentRows {
+            mut new,
+            mut changed,
+        } = self;
         // New residents go straight into the table; the others are merged with an upsert.
         let copy = |table: &str| {
             format!(
                 "COPY {table} (resident_code, status, last_seq, facts_seq) FROM STDIN (FORMAT binary)"
             )
         };
-        rows(&new).send(tx, &copy("residents"))?;
-        let mut changed = rows(&dirty);
+        new.send(tx, &copy("residents"))?;
         if changed.rows() == 0 {
             return Ok(());
         }
@@ -125,10 +166,21 @@ impl Bulk {
     }
 }
 
-/// [`Txn`] over an open transaction that holds the journal's lock ([`begin`]).
+/// Where a [`PgTxn`]'s statements go.
+enum Via<'t, 'c> {
+    /// The open transaction, on this thread.
+    Tx {
+        tx: &'t mut Transaction<'c>,
+        statements: &'t mut Statements,
+    },
+    /// The connection's thread of a bulk load into a new store ([`crate::pipe`]).
+    Link(&'t Link),
+}
+
+/// [`Txn`] over an open transaction that holds the journal's lock ([`begin`]), or over a bulk
+/// load's connection on a thread of its own, which holds such a transaction.
 pub(crate) struct PgTxn<'t, 'c> {
-    tx: &'t mut Transaction<'c>,
-    statements: &'t mut Statements,
+    via: Via<'t, 'c>,
     /// The sequence the next entry appended gets.
     next_seq: u64,
     delta_current: i64,
@@ -151,8 +203,7 @@ impl<'t, 'c> PgTxn<'t, 'c> {
             b.unsent_from = head + 1;
         }
         PgTxn {
-            tx,
-            statements,
+            via: Via::Tx { tx, statements },
             next_seq: head + 1,
             delta_current: 0,
             delta_total: 0,
@@ -161,42 +212,88 @@ impl<'t, 'c> PgTxn<'t, 'c> {
         }
     }
 
-    fn query(
-        &mut self,
-        sql: &str,
-        params: &[&(dyn postgres::types::ToSql + Sync)],
-    ) -> Result<Vec<postgres::Row>, StoreError> {
-        let st = self.statements.get(self.tx, sql)?;
-        self.tx.query(&st, params).db()
+    /// A batch of a bulk load into a new store, over its connection's thread ([`crate::pipe`]),
+    /// whose transaction was begun at journal head `head`.
+    pub(crate) fn piped(link: &'t Link, head: u64, bulk: &'t mut Bulk) -> PgTxn<'t, 'c> {
+        debug_assert_eq!(bulk.journal.rows(), 0, "a batch starts with nothing unsent");
+        bulk.unsent_from = head + 1;
+        PgTxn {
+            via: Via::Link(link),
+            next_seq: head + 1,
+            delta_current: 0,
+            delta_total: 0,
+            buf: Vec::with_capacity(512),
+            bulk: Some(bulk),
+        }
     }
 
-    fn execute(
-        &mut self,
-        sql: &str,
-        params: &[&(dyn postgres::types::ToSql + Sync)],
-    ) -> Result<u64, StoreError> {
-        let st = self.statements.get(self.tx, sql)?;
-        self.tx.execute(&st, params).db()
+    /// The journal's head once this transaction's entries are in.
+    pub(crate) fn head(&self) -> u64 {
+        self.next_seq - 1
+    }
+
+    /// Runs `sql` with `params`: a query's rows, a statement's count.
+    fn run(&mut self, sql: &str, params: &[Value<'_>]) -> Result<pipe::Answer, StoreError> {
+        // No statement runs while a COPY is open: end it (with the rows not sent yet).
+        if let Via::Link(link) = &self.via
+            && link.copying()
+        {
+            self.flush()?;
+        }
+        match &mut self.via {
+            Via::Tx { tx, statements } => {
+                let params: Vec<_> = params.iter().map(Value::param).collect();
+                pipe::run(tx, statements, sql, &params)
+            }
+            Via::Link(link) => link.run(sql, params),
+        }
+    }
+
+    fn query(&mut self, sql: &str, params: &[Value<'_>]) -> Result<Vec<postgres::Row>, StoreError> {
+        Ok(self.run(sql, params)?.0)
+    }
+
+    fn execute(&mut self, sql: &str, params: &[Value<'_>]) -> Result<u64, StoreError> {
+        Ok(self.run(sql, params)?.1)
     }
 
     /// Writes what the transaction changed besides the journal and residents (the counts; in
     /// a bulk load, the batch's rows); call once before commit.
     pub(crate) fn finish(self) -> Result<(), StoreError> {
-        if let Some(b) = self.bulk {
-            b.end_batch(self.tx, self.next_seq)?;
+        let (current, total) = (self.delta_current, self.delta_total);
+        match self.via {
+            Via::Tx { tx, statements } => {
+                if let Some(b) = self.bulk {
+                    b.end_batch(tx, self.next_seq)?;
+                }
+                add_counts(tx, statements, current, total)
+            }
+            Via::Link(link) => {
+                let residents = match self.bulk {
+                    Some(b) => {
+                        b.end_journal(link, self.next_seq)?;
+                        Some(b.resident_rows())
+                    }
+                    None => None,
+                };
+                link.exec(Box::new(move |tx, statements| {
+                    if let Some(r) = residents {
+                        r.write(tx)?;
+                    }
+                    add_counts(tx, statements, current, total)?;
+                    Ok((Vec::new(), 0))
+                }))
+            }
         }
-        add_counts(
-            self.tx,
-            self.statements,
-            self.delta_current,
-            self.delta_total,
-        )
     }
 
     /// Sends a bulk load's unsent journal rows, so that queries see them.
     fn flush(&mut self) -> Result<(), StoreError> {
         if let Some(b) = &mut self.bulk {
-            b.send_journal(self.tx, self.next_seq)?;
+            match &mut self.via {
+                Via::Tx { tx, .. } => b.send_journal(tx, self.next_seq)?,
+                Via::Link(link) => b.end_journal(link, self.next_seq)?,
+            }
         }
         Ok(())
     }
@@ -237,7 +334,10 @@ impl Txn for PgTxn<'_, '_> {
         }
         let rows = self.query(
             "SELECT seq, resident_code FROM journal WHERE recorded_by = $1 AND record_id = $2",
-            &[&i64::from(recorded_by.get()), &record_id],
+            &[
+                Value::Int(Some(i64::from(recorded_by.get()))),
+                Value::Text(Some(record_id)),
+            ],
         )?;
         rows.first()
             .map(|r| Ok((get::<i64>(r, 0)? as u64, resident_code(get(r, 1)?)?)))
@@ -255,7 +355,7 @@ impl Txn for PgTxn<'_, '_> {
                     }
                     let rows = self.query(
                         "SELECT status, birth_date, sex, snapshot FROM journal WHERE seq = $1",
-                        &[&(state.facts_seq as i64)],
+                        &[Value::Int(Some(state.facts_seq as i64))],
                     )?;
                     let row = rows.first().ok_or_else(|| {
                         StoreError::Corrupt(format!("journal entry {} missing", state.facts_seq))
@@ -280,7 +380,7 @@ impl Txn for PgTxn<'_, '_> {
                 None => {}
             }
         }
-        let rows = self.query(HELD, &[&key])?;
+        let rows = self.query(HELD, &[Value::Int(Some(key))])?;
         rows.first().map(|r| read_held(r, code)).transpose()
     }
 
@@ -303,7 +403,7 @@ impl Txn for PgTxn<'_, '_> {
                 _ => !self
                     .query(
                         "SELECT 1 FROM residents WHERE resident_code = $1",
-                        &[&(code.get() as i64)],
+                        &[Value::Int(Some(code.get() as i64))],
                     )?
                     .is_empty(),
             };
@@ -312,7 +412,7 @@ impl Txn for PgTxn<'_, '_> {
             }
             self.execute(
                 "UPDATE code_pools SET next_body = next_body + 1 WHERE start_body = $1",
-                &[&start],
+                &[Value::Int(Some(start))],
             )?;
         }
     }
@@ -321,7 +421,7 @@ impl Txn for PgTxn<'_, '_> {
         let n = self.execute(
             "UPDATE code_pools SET next_body = next_body + 1 \
              WHERE next_body = $1 AND next_body < end_body",
-            &[&(code.body() as i64)],
+            &[Value::Int(Some(code.body() as i64))],
         )?;
         debug_assert_eq!(n, 1, "consume_code takes the code peek_code returned");
         Ok(())
@@ -343,14 +443,25 @@ impl Txn for PgTxn<'_, '_> {
                         b.journal.push_journal(&row);
                         b.ids
                             .insert(key, (seq, entry.resident.record.resident_code));
+                        // Into a new store, the rows go to the server as they are made.
+                        if let Via::Link(link) = &self.via
+                            && let Some(chunk) = b.journal.chunk(CHUNK)
+                        {
+                            link.copy(&journal_copy(), chunk)?;
+                        }
                     }
                     true
                 }
             }
-            false => {
-                let insert = self.statements.get(self.tx, JOURNAL_INSERT)?;
-                JournalRow::of(entry, seq, &mut self.buf)?.insert(self.tx, &insert)?
-            }
+            false => match &mut self.via {
+                Via::Tx { tx, statements } => {
+                    let insert = statements.get(*tx, JOURNAL_INSERT)?;
+                    JournalRow::of(entry, seq, &mut self.buf)?.insert(tx, &insert)?
+                }
+                Via::Link(_) => {
+                    return Err(StoreError::Io("a bulk load's entry outside it".into()));
+                }
+            },
         };
         if !appended {
             return Ok(None);
@@ -385,10 +496,10 @@ impl Txn for PgTxn<'_, '_> {
                      status = excluded.status, last_seq = excluded.last_seq, \
                      facts_seq = excluded.facts_seq",
                     &[
-                        &(code.get() as i64),
-                        &state.status.as_str(),
-                        &(state.last_seq as i64),
-                        &(state.facts_seq as i64),
+                        Value::Int(Some(code.get() as i64)),
+                        Value::Text(Some(state.status.as_str())),
+                        Value::Int(Some(state.last_seq as i64)),
+                        Value::Int(Some(state.facts_seq as i64)),
                     ],
                 )?;
             }
@@ -407,14 +518,14 @@ impl Txn for PgTxn<'_, '_> {
         }
         let rows = self.query(
             "SELECT status, last_seq, facts_seq FROM residents WHERE resident_code = $1",
-            &[&(code.get() as i64)],
+            &[Value::Int(Some(code.get() as i64))],
         )?;
         rows.first().map(|r| read_state(r, 0)).transpose()
     }
 
     fn about(&mut self, code: ResidentCode) -> Result<Vec<EntryMeta>, StoreError> {
         self.flush()?;
-        let rows = self.query(rows::ABOUT, &[&(code.get() as i64)])?;
+        let rows = self.query(rows::ABOUT, &[Value::Int(Some(code.get() as i64))])?;
         rows.iter().map(rows::read_meta).collect()
     }
 }

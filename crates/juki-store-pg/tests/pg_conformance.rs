@@ -266,3 +266,141 @@ fn a_segment_brings_a_copy_to_the_store_whole_or_up_to_a_sequence() {
     let sqlite_like = sql.replace("ON CONFLICT", "INSERT OR REPLACE");
     assert!(part.apply_segment(&sqlite_like, None).is_err());
 }
+
+/// A load into a new store large enough that the journal's rows go to the server in several
+/// chunks per batch, with changes that make it read back mid-batch (a resident changed again
+/// in the same batch and in a later one, a code assigned from the pool, a repeated record id),
+/// ends as the same changes applied one call at a time; so does a large batch loaded into it
+/// then, when it is no longer new.
+#[test]
+fn a_large_bulk_load_equals_apply() {
+    use juki_domain::ChangeKind;
+    use juki_store::CodePool;
+    use juki_store::conformance::{birth_row, code, node, raw, valid};
+    let (s, _g1) = fresh();
+    let (twin, _g2) = fresh();
+    let pool = CodePool {
+        start: 131_150_000,
+        end: 131_160_000,
+    };
+    let mut rows = Vec::new();
+    for i in 0..12_000u64 {
+        let row = match i {
+            // Changes of residents recorded earlier in the batch and in an earlier batch.
+            9_000 => raw(
+                ChangeKind::Death,
+                "L-death-a",
+                Some(code(1_400_000_000 + 6_000)),
+            ),
+            9_001 => raw(
+                ChangeKind::Death,
+                "L-death-b",
+                Some(code(1_400_000_000 + 1)),
+            ),
+            9_002 => raw(ChangeKind::MoveIn, "L5", Some(code(1_400_000_000 + 5))),
+            _ if i % 1_000 == 500 => birth_row(&format!("L-birth-{i}")),
+            _ => raw(
+                ChangeKind::MoveIn,
+                &format!("L{i}"),
+                Some(code(1_400_000_000 + i)),
+            ),
+        };
+        rows.push(valid(&row));
+    }
+    for store in [&s, &twin] {
+        store.add_code_pool(pool).unwrap();
+    }
+    for chunk in rows.chunks(500) {
+        s.apply(node(), 1_775_000_000_000, chunk).unwrap();
+    }
+    let mut batches = rows.chunks(5_000).map(|c| c.to_vec());
+    let mut seen = 0;
+    let summary = twin
+        .bulk_load(node(), 1_775_000_000_000, &mut batches, &mut |o| {
+            seen += o.len()
+        })
+        .unwrap();
+    assert_eq!(seen, rows.len());
+    assert_eq!(summary.duplicates, 1);
+    let journal = |store: &dyn Store| {
+        let mut all = Vec::new();
+        loop {
+            let page = store.journal_after(all.len() as u64, 1_000).unwrap();
+            if page.is_empty() {
+                return all;
+            }
+            all.extend(page);
+        }
+    };
+    assert_eq!(journal(&*s), journal(&*twin));
+    assert_eq!(s.stats().unwrap(), twin.stats().unwrap());
+    for i in [0, 1, 5, 6_000, 11_999] {
+        let c = code(1_400_000_000 + i);
+        assert_eq!(s.record(c).unwrap(), twin.record(c).unwrap());
+    }
+    // Into a store that holds data: one batch of several MiB, checked change by change.
+    let more: Vec<_> = (12_000..18_000u64)
+        .map(|i| match i {
+            17_000 => raw(
+                ChangeKind::Death,
+                "L-death-c",
+                Some(code(1_400_000_000 + 2)),
+            ),
+            _ => raw(
+                ChangeKind::MoveIn,
+                &format!("L{i}"),
+                Some(code(1_400_000_000 + i)),
+            ),
+        })
+        .map(|r| valid(&r))
+        .collect();
+    for chunk in more.chunks(500) {
+        s.apply(node(), 1_775_000_000_000, chunk).unwrap();
+    }
+    twin.bulk_load(
+        node(),
+        1_775_000_000_000,
+        &mut std::iter::once(more.clone()),
+        &mut |_| {},
+    )
+    .unwrap();
+    assert_eq!(journal(&*s), journal(&*twin));
+    assert_eq!(s.stats().unwrap(), twin.stats().unwrap());
+}
+
+/// A write between two batches of a load into a new store stops the load with `Busy` (what the
+/// load holds in memory no longer describes the store); the batch committed before it is kept
+/// and reported, and the deferred indexes are back.
+#[test]
+fn a_write_between_batches_of_a_new_load_stops_it() {
+    use juki_domain::ChangeKind;
+    use juki_store::conformance::{code, node, raw, valid};
+    use juki_store::{Outcome, StoreError};
+    let (s, _g) = fresh();
+    let now = 1_775_000_000_000;
+    let change = |i: u64| {
+        valid(&raw(
+            ChangeKind::MoveIn,
+            &format!("W{i}"),
+            Some(code(1_500_000_000 + i)),
+        ))
+    };
+    let rows: Vec<_> = (0..20).map(change).collect();
+    let mut taken = 0;
+    let mut batches = rows.chunks(10).map(|c| c.to_vec()).inspect(|_| {
+        taken += 1;
+        if taken == 2 {
+            s.apply(node(), now, &[change(100)]).unwrap();
+        }
+    });
+    let mut reported = 0;
+    let loaded = s.bulk_load(node(), now, &mut batches, &mut |o| reported += o.len());
+    assert!(matches!(loaded, Err(StoreError::Busy)), "{loaded:?}");
+    assert_eq!(reported, 10);
+    assert_eq!(s.stats().unwrap().journal_head, 11);
+    let again = s.apply(node(), now, &rows[..1]).unwrap();
+    assert!(
+        matches!(again[..], [Outcome::Duplicate { seq: 1, .. }]),
+        "{again:?}"
+    );
+}
