@@ -18,12 +18,9 @@ pub fn same_storage(node: &Node) -> bool {
     })
 }
 
-/// Sets the same-storage gauge, then, with an interval, takes a backup every interval until
-/// `stop`; a failure is logged and counted, and the next interval tries again.
+/// With an interval, takes a backup every interval until `stop`; a failure is logged and
+/// counted, and the next interval tries again. The same-storage gauge is set again after each.
 pub(crate) async fn keep_backing_up(node: Arc<Node>, stop: Arc<tokio::sync::Notify>) {
-    node.metrics
-        .backup_same_storage
-        .set(i64::from(same_storage(&node)));
     if node.config.backup.interval_seconds == 0 {
         return;
     }

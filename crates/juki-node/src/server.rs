@@ -321,6 +321,10 @@ pub async fn serve(
         )));
     }
     if node.config.backup.repo.is_some() {
+        // Set before the node answers, so that its first metrics already tell.
+        node.metrics
+            .backup_same_storage
+            .set(i64::from(crate::backup::same_storage(&node)));
         links.push(tokio::spawn(crate::backup::keep_backing_up(
             node.clone(),
             stop_links.clone(),

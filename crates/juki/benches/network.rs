@@ -6,10 +6,15 @@
 //!    lookup in the same process (the store's `record`, and a plain SQL point query);
 //! 4. overload of the chain's municipal node: lookups offered at 10x its sustainable rate by
 //!    another process while a probe measures admitted latency and changes keep arriving;
-//!    every change accepted meanwhile is then checked at the national node.
+//!    every change accepted meanwhile is then checked at the national node;
+//! 5. lookup latency with the audit log on and off;
+//! 6. the same node on SQLite and on PostgreSQL side by side: `juki load` of the same
+//!    residents into each, then lookups by code and searches by the four facts over mutual TLS,
+//!    asked of both in alternating rounds (the PostgreSQL server at JUKI_BENCH_PG, default
+//!    postgres://postgres@127.0.0.1:5432, in a database of its own, dropped at the end).
 //!
 //! `cargo bench -p juki --bench network`. Environment: JUKI_BENCH_ONLY = propagation (1 and
-//! 2), lookup (3) or overload (4, after 1 to fill the chain); JUKI_BENCH_CHANGES (default
+//! 2), lookup (3), overload (4, after 1 to fill the chain), audit (5) or stores (6); JUKI_BENCH_CHANGES (default
 //! 50,000), JUKI_BENCH_PACED_S (20), JUKI_BENCH_RESIDENTS (1,000,000), JUKI_BENCH_OVERLOAD_S
 //! (30), JUKI_BENCH_OVERLOAD_IN_FLIGHT (4,096: lookups the overload client keeps in flight
 //! at most), JUKI_BENCH_DIR (where the temporary directories go; default the system's),
@@ -835,6 +840,170 @@ fn audit_overhead(dir: &Path, residents: u64) {
     );
 }
 
+/// A database of its own on the PostgreSQL server, dropped when this is dropped.
+struct PgDatabase {
+    server: String,
+    name: String,
+}
+
+impl PgDatabase {
+    fn create(server: &str, name: &str) -> PgDatabase {
+        let mut c =
+            postgres::Client::connect(&format!("{server}/postgres"), postgres::NoTls).unwrap();
+        c.batch_execute(&format!(
+            "DROP DATABASE IF EXISTS {name} WITH (FORCE); CREATE DATABASE {name}"
+        ))
+        .unwrap();
+        PgDatabase {
+            server: server.to_string(),
+            name: name.to_string(),
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("{}/{}", self.server, self.name)
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        if let Ok(mut c) =
+            postgres::Client::connect(&format!("{}/postgres", self.server), postgres::NoTls)
+        {
+            let _ = c.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
+}
+
+/// Benchmark 6: one node on SQLite and one on PostgreSQL, loaded with the same residents by
+/// `juki load` and served at once; lookups by code and searches by the four facts over mutual
+/// TLS (one connection per node, closed loop), the same requests asked of both in alternating
+/// rounds (which goes first alternates too).
+fn stores_side_by_side(dir: &Path, residents: u64) {
+    let (sqlite_data, codes) = lookup_node(dir, residents);
+    let people: Vec<juki_domain::RawChange> =
+        ChangeReader::new(std::fs::File::open(dir.join("population.csv")).unwrap())
+            .unwrap()
+            .map(|r| r.unwrap().1)
+            .collect();
+    let server = std::env::var("JUKI_BENCH_PG")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+    let db = PgDatabase::create(
+        &server,
+        &format!("juki_bench_stores_{}", std::process::id()),
+    );
+    let pg_data = dir.join("pg");
+    juki_ok(&[
+        "init",
+        "--role",
+        "municipal",
+        "--code",
+        CS,
+        "--data",
+        p(&pg_data),
+    ]);
+    without_client_rate_limit(&pg_data);
+    let cfg = pg_data.join("juki.toml");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(&cfg, format!("store = \"{}\"\n{text}", db.url())).unwrap();
+    let t = Instant::now();
+    juki_ok(&[
+        "load",
+        "--data",
+        p(&pg_data),
+        p(&dir.join("population.csv")),
+    ]);
+    println!(
+        "6. juki load of the same {residents} residents into the node on PostgreSQL: {:.1} s ({:.0} residents/s)",
+        t.elapsed().as_secs_f64(),
+        residents as f64 / t.elapsed().as_secs_f64()
+    );
+
+    let mut sqlite = Serve::start("SQLite node", &sqlite_data, Some("127.0.0.1:0"));
+    let mut pg = Serve::start("PostgreSQL node", &pg_data, Some("127.0.0.1:0"));
+    let client_of = |data: &Path, url: &str| {
+        let mut profile = juki_client::Profile::load(&data.join("profiles/clerk.toml")).unwrap();
+        profile.url = url.to_string();
+        profile.client(CLIENT_TIMEOUT).unwrap()
+    };
+    let clients = [
+        client_of(&sqlite_data, &sqlite.url),
+        client_of(&pg_data, &pg.url),
+    ];
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let get = |c: &Client, i: usize| {
+        let t = Instant::now();
+        let r = rt.block_on(c.record(&codes[i])).unwrap();
+        assert_eq!(r.resident_code, codes[i]);
+        t.elapsed()
+    };
+    let search = |c: &Client, i: usize| {
+        let person = &people[i];
+        let kana = format!("{}{}", person.family_name_kana, person.given_name_kana);
+        let params = [
+            ("kana", kana.as_str()),
+            ("birth_date", person.birth_date.as_str()),
+            ("sex", person.sex.as_str()),
+        ];
+        let t = Instant::now();
+        let r = rt.block_on(c.search(&params)).unwrap();
+        let took = t.elapsed();
+        assert!(!r.results.is_empty(), "{kana} not found");
+        took
+    };
+    let mut rng = Rng(0x6A09_E667_F3BC_C908);
+    for _ in 0..LOOKUP_WARMUP {
+        let i = rng.below(codes.len());
+        for c in &clients {
+            get(c, i);
+            search(c, i);
+        }
+    }
+    let mut lat = [[Vec::new(), Vec::new()], [Vec::new(), Vec::new()]];
+    let per_round = LOOKUPS / LOOKUP_ROUNDS;
+    for round in 0..LOOKUP_ROUNDS {
+        let picks: Vec<usize> = (0..per_round).map(|_| rng.below(codes.len())).collect();
+        let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
+        for s in order {
+            for &i in &picks {
+                lat[s][0].push(get(&clients[s], i));
+            }
+            for &i in picks.iter().take(per_round / 2) {
+                lat[s][1].push(search(&clients[s], i));
+            }
+        }
+    }
+    drop(clients);
+    sqlite.stop();
+    pg.stop();
+    for (s, name) in [(0, "SQLite"), (1, "PostgreSQL")] {
+        println!(
+            "6. GET /v1/records/{{code}} over mutual TLS, node on {name}: {}",
+            summary(&mut lat[s][0], us, "µs")
+        );
+        println!(
+            "6. GET /v1/search by the four facts over mutual TLS, node on {name}: {}",
+            summary(&mut lat[s][1], us, "µs")
+        );
+    }
+    let ratio = |k: usize, q: f64| {
+        percentile(&lat[1][k], q).as_secs_f64() / percentile(&lat[0][k], q).as_secs_f64()
+    };
+    println!(
+        "6. PostgreSQL vs SQLite through the node: lookup p50 {:.2}x, p99 {:.2}x; search p50 {:.2}x, p99 {:.2}x",
+        ratio(0, 0.5),
+        ratio(0, 0.99),
+        ratio(1, 0.5),
+        ratio(1, 0.99)
+    );
+}
+
 /// What an open-loop run of lookups got.
 #[derive(Default)]
 struct Load {
@@ -1314,8 +1483,8 @@ fn main() {
     let part = |name: &str| only.as_deref().is_none_or(|o| o == name);
     if let Some(o) = &only {
         assert!(
-            ["propagation", "lookup", "overload", "audit"].contains(&o.as_str()),
-            "JUKI_BENCH_ONLY={o}: expected propagation, lookup, overload or audit"
+            ["propagation", "lookup", "overload", "audit", "stores"].contains(&o.as_str()),
+            "JUKI_BENCH_ONLY={o}: expected propagation, lookup, overload, audit or stores"
         );
     }
     let changes_n = env_u64("JUKI_BENCH_CHANGES", 50_000) as usize;
@@ -1400,6 +1569,9 @@ fn main() {
     }
     if part("audit") {
         audit_overhead(&tmp.path().join("audit"), residents);
+    }
+    if part("stores") {
+        stores_side_by_side(&tmp.path().join("stores"), residents);
     }
     println!("# load average at the end {}", load_average());
 }
