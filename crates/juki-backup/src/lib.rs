@@ -7,9 +7,10 @@
 //! snapshot holding only the segment of the store's journal recorded since the chain's end
 //! (under [`JOURNAL_ROOT`]); a restore to a point takes the newest full snapshot at or before
 //! it and applies the segments after it in order ([`chain`]). Snapshots are tagged with the
-//! node's code, the kind, the store's epoch and the sequences they hold. A node on PostgreSQL
-//! is backed up whole every time: its data directory and a `pg_dump` of its schema ([`pg`]).
-//! Only this crate knows the repository format; the CLI parses flags and prints.
+//! node's code, the kind, the store's epoch and the sequences they hold. For a node on
+//! PostgreSQL the full snapshot holds a `pg_dump` of its schema in place of `store.db` ([`pg`])
+//! and the segments are the PostgreSQL store's. Only this crate knows the repository format;
+//! the CLI parses flags and prints.
 
 pub mod chain;
 pub mod device;
@@ -49,7 +50,8 @@ pub const TAG_SEQ: &str = "seq=";
 pub const TAG_KIND: &str = "kind=";
 pub const TAG_EPOCH: &str = "epoch=";
 pub const TAG_AFTER: &str = "after=";
-/// `store=postgres` on a full snapshot of a node on PostgreSQL (its store is [`pg::DUMP_FILE`]).
+/// `store=postgres` on every snapshot of a node on PostgreSQL (a full one holds its store as
+/// [`pg::DUMP_FILE`], a journal one the PostgreSQL store's segment).
 pub const TAG_STORE: &str = "store=";
 /// The value of [`TAG_STORE`] for a node on PostgreSQL.
 pub const STORE_POSTGRES: &str = "postgres";
@@ -206,7 +208,7 @@ pub struct Snapshot {
     pub kind: Kind,
     /// The store's epoch (1 for snapshots taken before epochs were tagged).
     pub epoch: u64,
-    /// A full snapshot of a node on PostgreSQL: its store is a dump ([`pg::DUMP_FILE`]).
+    /// A snapshot of a node on PostgreSQL (a full one holds its store as [`pg::DUMP_FILE`]).
     pub postgres: bool,
     /// A journal snapshot holds the entries after this sequence.
     pub after: Option<u64>,
