@@ -40,11 +40,19 @@ fn connect(url: &str) -> Result<Client> {
 
 /// The URL without its password, for messages.
 pub fn redacted(url: &str) -> String {
+    with_password_as(url, Some("***"))
+}
+
+/// `url` with its password replaced by `stand_in`, or removed (None).
+fn with_password_as(url: &str, stand_in: Option<&str>) -> String {
     match url.split_once("://") {
         Some((scheme, rest)) => match rest.split_once('@') {
             Some((user, host)) if user.contains(':') => {
                 let name = user.split(':').next().unwrap_or_default();
-                format!("{scheme}://{name}:***@{host}")
+                match stand_in {
+                    Some(s) => format!("{scheme}://{name}:{s}@{host}"),
+                    None => format!("{scheme}://{name}@{host}"),
+                }
             }
             _ => url.to_string(),
         },
@@ -88,9 +96,7 @@ pub fn dump(url: &str, schema: &str, out: &Path) -> Result<Dumped> {
         .arg("--schema")
         .arg(schema)
         .args(["--no-owner", "--no-privileges", "--file"])
-        .arg(out)
-        .arg("--dbname")
-        .arg(url);
+        .arg(out);
     run(&mut cmd, "pg_dump", url)?;
     // The snapshot lives as long as the transaction that exported it.
     tx.commit().map_err(sql)?;
@@ -114,8 +120,19 @@ fn owner_only_file(path: &Path) -> Result<()> {
         .map_err(|e| tool_err(format!("{}: {e}", path.display())))
 }
 
-/// Runs one of PostgreSQL's client programs; its last lines of stderr name what failed.
+/// Runs one of PostgreSQL's client programs on the database at `url`; its last lines of
+/// stderr name what failed. The URL's password goes to the program in its environment
+/// (`PGPASSWORD`), never on its command line, which other users of the host can read.
 fn run(cmd: &mut Command, program: &str, url: &str) -> Result<()> {
+    cmd.arg("--dbname").arg(with_password_as(url, None));
+    if let Some(password) = url
+        .parse::<postgres::Config>()
+        .ok()
+        .and_then(|c| c.get_password().map(<[u8]>::to_vec))
+    {
+        use std::os::unix::ffi::OsStrExt;
+        cmd.env("PGPASSWORD", std::ffi::OsStr::from_bytes(&password));
+    }
     let out = cmd.output().map_err(|e| {
         tool_err(format!(
             "{program}: {e} (install PostgreSQL's client programs, e.g. Debian's postgresql-client)"
@@ -157,9 +174,7 @@ pub fn load(dump: &Path, url: &str, schema: &str) -> Result<()> {
     let mut cmd = Command::new("psql");
     cmd.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction"])
         .arg("--file")
-        .arg(dump)
-        .arg("--dbname")
-        .arg(url);
+        .arg(dump);
     run(&mut cmd, "psql", url)
 }
 
@@ -250,6 +265,25 @@ mod tests {
             "postgres://h/d"
         );
         assert!(with_database("host=h dbname=x", "d").is_err());
+    }
+
+    #[test]
+    fn the_password_never_reaches_a_command_line() {
+        let mut cmd = Command::new("true");
+        run(&mut cmd, "true", "postgres://juki:s%3Acret@db/registry").unwrap();
+        let args: Vec<_> = cmd
+            .get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(args, ["--dbname", "postgres://juki@db/registry"]);
+        let env: Vec<_> = cmd.get_envs().collect();
+        assert_eq!(
+            env,
+            [(
+                std::ffi::OsStr::new("PGPASSWORD"),
+                Some(std::ffi::OsStr::new("s:cret"))
+            )]
+        );
     }
 
     #[test]
