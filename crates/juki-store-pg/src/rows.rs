@@ -322,11 +322,16 @@ pub(crate) fn read_resident(row: &Row) -> Result<StoredResident, StoreError> {
 
 /// Selects journal entries; filter with `WHERE`. Rows read with [`read_journal`].
 pub(crate) fn journal_select() -> String {
+    format!("SELECT {} FROM journal j", journal_columns())
+}
+
+/// The columns of [`journal_select`], of the journal aliased `j`: [`read_journal`] reads them
+/// from the start of a row, whatever follows them.
+pub(crate) fn journal_columns() -> String {
     format!(
-        "SELECT j.seq, j.recorded_by, j.record_id, j.kind, j.effective_date, j.notified_date, \
+        "j.seq, j.recorded_by, j.record_id, j.kind, j.effective_date, j.notified_date, \
          j.recorded_at_ms, j.resident_code, j.previous_code, j.prev_seq, j.planned_date, \
-         j.destination_code, j.destination_address, {FACTS}, j.origin_epoch, j.origin_seq \
-         FROM journal j"
+         j.destination_code, j.destination_address, {FACTS}, j.origin_epoch, j.origin_seq"
     )
 }
 
