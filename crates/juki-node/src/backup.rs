@@ -89,17 +89,6 @@ fn spec(node: &Node) -> Result<RepoSpec, juki_backup::BackupError> {
     })
 }
 
-/// Where the node's store is, as the backup stage names it.
-pub fn store_at(config: &crate::config::NodeConfig) -> juki_backup::StoreAt {
-    match &config.store {
-        crate::config::StoreSetting::Sqlite => juki_backup::StoreAt::Sqlite,
-        crate::config::StoreSetting::Postgres { url, schema } => juki_backup::StoreAt::Postgres {
-            url: url.clone(),
-            schema: schema.clone(),
-        },
-    }
-}
-
 /// The node's name in its snapshots: its code, or `national`.
 pub fn snapshot_node(code: Option<juki_domain::LocalGovernmentCode>) -> String {
     code.map_or_else(|| "national".to_string(), |c| c.to_string())
@@ -115,7 +104,7 @@ fn backup_now(node: &Node) -> Result<juki_backup::Ran, juki_backup::BackupError>
         &spec(node)?,
         &node.config.data_dir,
         &snapshot_node(node.config.code),
-        &store_at(&node.config),
+        &node.config.store,
         &opts,
     )
 }
@@ -142,7 +131,7 @@ fn drill_now(node: &Node) -> Result<juki_backup::Drill, juki_backup::BackupError
         &spec(node)?,
         &node.config.data_dir,
         &snapshot_node(node.config.code),
-        &store_at(&node.config),
+        &node.config.store,
         &*node.store,
     )
 }

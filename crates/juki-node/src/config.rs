@@ -252,53 +252,45 @@ impl Default for CertificateSettings {
     }
 }
 
-/// Where a node keeps its store.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum StoreSetting {
-    /// SQLite, in [`STORE_FILE`] in the data directory (the default).
-    Sqlite,
-    /// PostgreSQL: schema `schema` of the database at `url`.
-    Postgres { url: String, schema: String },
-}
+/// Where a node keeps its store: SQLite in [`STORE_FILE`] in the data directory (the default),
+/// or a schema of a PostgreSQL database. The backup stage's type, so that what juki.toml says
+/// is what a backup is told.
+pub use juki_backup::StoreAt as StoreSetting;
 
-impl StoreSetting {
-    /// Checks `store` and `store_schema` of juki.toml for a node with code `code`.
-    fn of(
-        store: Option<String>,
-        schema: Option<String>,
-        code: Option<LocalGovernmentCode>,
-    ) -> Result<StoreSetting, ConfigError> {
-        let Some(url) = store else {
-            return match schema {
-                Some(_) => Err(cfg_err(
-                    &CFG_INVALID,
-                    "store_schema: goes with store = \"postgres://…\"",
-                )),
-                None => Ok(StoreSetting::Sqlite),
-            };
+/// Checks `store` and `store_schema` of juki.toml for a node with code `code`.
+fn store_setting(
+    store: Option<String>,
+    schema: Option<String>,
+    code: Option<LocalGovernmentCode>,
+) -> Result<StoreSetting, ConfigError> {
+    let Some(url) = store else {
+        return match schema {
+            Some(_) => Err(cfg_err(
+                &CFG_INVALID,
+                "store_schema: goes with store = \"postgres://…\"",
+            )),
+            None => Ok(StoreSetting::Sqlite),
         };
-        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-            return Err(cfg_err(
-                &CFG_INVALID,
-                format!(
-                    "store = {url:?}: must be a postgres:// URL (absent: SQLite in the data directory)"
-                ),
-            ));
-        }
-        let schema = schema.unwrap_or_else(|| match code {
-            Some(c) => format!("node_{c}"),
-            None => "node_national".into(),
-        });
-        if !juki_store_pg::valid_schema_name(&schema) {
-            return Err(cfg_err(
-                &CFG_INVALID,
-                format!(
-                    "store_schema = {schema:?}: 1–63 of a-z, 0-9 and _, not starting with a digit"
-                ),
-            ));
-        }
-        Ok(StoreSetting::Postgres { url, schema })
+    };
+    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        return Err(cfg_err(
+            &CFG_INVALID,
+            format!(
+                "store = {url:?}: must be a postgres:// URL (absent: SQLite in the data directory)"
+            ),
+        ));
     }
+    let schema = schema.unwrap_or_else(|| match code {
+        Some(c) => format!("node_{c}"),
+        None => "node_national".into(),
+    });
+    if !juki_store_pg::valid_schema_name(&schema) {
+        return Err(cfg_err(
+            &CFG_INVALID,
+            format!("store_schema = {schema:?}: 1–63 of a-z, 0-9 and _, not starting with a digit"),
+        ));
+    }
+    Ok(StoreSetting::Postgres { url, schema })
 }
 
 /// `[ca]`: the network CA's directory (docs/approvals.md), at the national node.
@@ -556,7 +548,7 @@ impl NodeConfig {
             }
         }
         let (code, name) = check_role(role, code.as_deref())?;
-        let store = StoreSetting::of(store, store_schema, code)?;
+        let store = store_setting(store, store_schema, code)?;
         let listen: SocketAddr = listen
             .parse()
             .map_err(|e| cfg_err(&CFG_INVALID, format!("listen = {listen:?}: {e}")))?;

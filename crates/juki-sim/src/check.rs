@@ -244,7 +244,7 @@ fn converge(w: &World, journals: &[Vec<JournalEntry>]) -> Result<(), Broken> {
     let codes: BTreeSet<ResidentCode> = MUNICIPAL
         .into_iter()
         .flat_map(|m| &journals[m])
-        .flat_map(|e| std::iter::once(e.resident_code).chain(e.previous_code))
+        .flat_map(JournalEntry::codes)
         .collect();
     let record = |node: NodeId, code: ResidentCode| -> Result<Option<StoredResident>, Broken> {
         Ok(w.stores[node]

@@ -946,12 +946,7 @@ impl Store for PgStore {
         let mut txn = PgTxn::new(&mut tx, statements, head, None);
         let recovered = engine::recover_all(&mut txn, entries)?;
         txn.finish()?;
-        advance_pools(
-            &mut tx,
-            entries
-                .iter()
-                .flat_map(|e| std::iter::once(e.resident_code).chain(e.previous_code)),
-        )?;
+        advance_pools(&mut tx, entries.iter().flat_map(JournalEntry::codes))?;
         tx.commit().db()?;
         Ok(recovered)
     }

@@ -269,11 +269,6 @@ pub(crate) fn reindex(
     let mut txn = PgTxn::new(tx, statements, head, None);
     let written = engine::reindex(&mut txn, &index)?;
     txn.finish()?;
-    advance_pools(
-        tx,
-        index
-            .iter()
-            .flat_map(|r| std::iter::once(r.resident_code).chain(r.previous_code)),
-    )?;
+    advance_pools(tx, index.iter().flat_map(engine::IndexRow::codes))?;
     Ok(written)
 }

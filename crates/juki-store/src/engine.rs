@@ -563,6 +563,13 @@ pub struct IndexRow {
     pub forwarded: bool,
 }
 
+impl IndexRow {
+    /// The codes the entry uses: its resident's, and the one it changed away from.
+    pub fn codes(&self) -> impl Iterator<Item = ResidentCode> {
+        std::iter::once(self.resident_code).chain(self.previous_code)
+    }
+}
+
 /// Brings the resident index up to date with journal rows already in the journal (applied as
 /// plain SQL from a backup segment), in sequence order, by the same rules as when they were
 /// first applied. Returns how many residents it wrote.

@@ -67,6 +67,13 @@ pub struct JournalEntry {
 }
 
 impl JournalEntry {
+    /// The codes the entry uses: its resident's, and the one it changed away from.
+    pub fn codes(&self) -> impl Iterator<Item = ResidentCode> {
+        std::iter::once(self.resident_code).chain(self.previous_code)
+    }
+}
+
+impl JournalEntry {
     /// The entry as a node forwards it to its parent: identity information only (local
     /// fields stay at the municipality, BRIEF §7), without this node's history chain.
     pub fn forwardable(self) -> JournalEntry {

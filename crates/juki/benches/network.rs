@@ -569,9 +569,33 @@ async fn propagation(chain: &Chain, changes: Arc<Vec<ChangeInput>>, range: Range
     );
 }
 
+/// `juki init` of a standalone 中野区 node at `data`, without the per-client rate limit.
+fn standalone_node(data: &Path) {
+    juki_ok(&[
+        "init",
+        "--role",
+        "municipal",
+        "--code",
+        CS,
+        "--data",
+        p(data),
+    ]);
+    without_client_rate_limit(data);
+}
+
 /// A standalone 中野区 node of `residents` synthetic residents, loaded and stopped: its data
 /// directory and the residents' codes.
 fn lookup_node(dir: &Path, residents: u64) -> (PathBuf, Vec<String>) {
+    lookup_node_keeping(dir, residents, |r| r.resident_code)
+}
+
+/// [`lookup_node`], keeping of each resident what `keep` takes from their row of the
+/// population file.
+fn lookup_node_keeping<T>(
+    dir: &Path,
+    residents: u64,
+    keep: impl Fn(juki_domain::RawChange) -> T,
+) -> (PathBuf, Vec<T>) {
     std::fs::create_dir_all(dir).unwrap();
     let csv = dir.join("population.csv");
     let data = dir.join(CS);
@@ -588,29 +612,27 @@ fn lookup_node(dir: &Path, residents: u64) -> (PathBuf, Vec<String>) {
         p(&csv),
     ]);
     let synth_s = t.elapsed().as_secs_f64();
-    juki_ok(&[
-        "init",
-        "--role",
-        "municipal",
-        "--code",
-        CS,
-        "--data",
-        p(&data),
-    ]);
-    without_client_rate_limit(&data);
+    standalone_node(&data);
     let t = Instant::now();
     juki_ok(&["load", "--data", p(&data), p(&csv)]);
     let load_s = t.elapsed().as_secs_f64();
-    let codes: Vec<String> = ChangeReader::new(std::fs::File::open(&csv).unwrap())
+    let kept: Vec<T> = ChangeReader::new(std::fs::File::open(&csv).unwrap())
         .unwrap()
-        .map(|r| r.unwrap().1.resident_code)
+        .map(|r| keep(r.unwrap().1))
         .collect();
-    assert_eq!(codes.len() as u64, residents);
+    assert_eq!(kept.len() as u64, residents);
     println!(
         "3. lookup: {residents} residents of 中野区 (juki synth {synth_s:.1} s, juki load {load_s:.1} s), store {:.0} MB",
         std::fs::metadata(data.join("store.db")).unwrap().len() as f64 / 1e6
     );
-    (data, codes)
+    (data, kept)
+}
+
+/// A client of the node at `url` with the clerk's profile `juki init` wrote in `data`.
+fn clerk_client(data: &Path, url: &str) -> Client {
+    let mut profile = juki_client::Profile::load(&data.join("profiles/clerk.toml")).unwrap();
+    profile.url = url.to_string();
+    profile.client(CLIENT_TIMEOUT).unwrap()
 }
 
 /// Benchmark 3: lookups by code over mutual TLS (HTTP/2, one connection, closed loop) at a
@@ -619,9 +641,7 @@ fn lookup_node(dir: &Path, residents: u64) -> (PathBuf, Vec<String>) {
 fn lookup(dir: &Path, residents: u64) {
     let (data, codes) = lookup_node(dir, residents);
     let mut node = Serve::start("lookup node", &data, Some("127.0.0.1:0"));
-    let mut profile = juki_client::Profile::load(&data.join("profiles/clerk.toml")).unwrap();
-    profile.url = node.url.clone();
-    let client = profile.client(CLIENT_TIMEOUT).unwrap();
+    let client = clerk_client(&data, &node.url);
     // The client runs on this thread alone (its connection too): one thread beside the node.
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -770,12 +790,10 @@ fn audit_overhead(dir: &Path, residents: u64) {
     .unwrap();
     let mut on = Serve::start("audit on", &on_data, Some("127.0.0.1:0"));
     let mut off = Serve::start("audit off", &off_data, Some("127.0.0.1:0"));
-    let client_of = |data: &Path, url: &str| {
-        let mut profile = juki_client::Profile::load(&data.join("profiles/clerk.toml")).unwrap();
-        profile.url = url.to_string();
-        profile.client(CLIENT_TIMEOUT).unwrap()
-    };
-    let (c_on, c_off) = (client_of(&on_data, &on.url), client_of(&off_data, &off.url));
+    let (c_on, c_off) = (
+        clerk_client(&on_data, &on.url),
+        clerk_client(&off_data, &off.url),
+    );
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -840,75 +858,28 @@ fn audit_overhead(dir: &Path, residents: u64) {
     );
 }
 
-/// A database of its own on the PostgreSQL server, dropped when this is dropped.
-struct PgDatabase {
-    server: String,
-    name: String,
-}
-
-impl PgDatabase {
-    fn create(server: &str, name: &str) -> PgDatabase {
-        let mut c =
-            postgres::Client::connect(&format!("{server}/postgres"), postgres::NoTls).unwrap();
-        // One statement per call: several in one run as one transaction, which these refuse.
-        c.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .unwrap();
-        c.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
-        PgDatabase {
-            server: server.to_string(),
-            name: name.to_string(),
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("{}/{}", self.server, self.name)
-    }
-}
-
-impl Drop for PgDatabase {
-    fn drop(&mut self) {
-        if let Ok(mut c) =
-            postgres::Client::connect(&format!("{}/postgres", self.server), postgres::NoTls)
-        {
-            let _ = c.batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ));
-        }
-    }
-}
-
 /// Benchmark 6: one node on SQLite and one on PostgreSQL, loaded with the same residents by
 /// `juki load` and served at once; lookups by code and searches by the four facts over mutual
 /// TLS (one connection per node, closed loop), the same requests asked of both in alternating
 /// rounds (which goes first alternates too).
 fn stores_side_by_side(dir: &Path, residents: u64) {
-    let (sqlite_data, codes) = lookup_node(dir, residents);
-    let people: Vec<juki_domain::RawChange> =
-        ChangeReader::new(std::fs::File::open(dir.join("population.csv")).unwrap())
-            .unwrap()
-            .map(|r| r.unwrap().1)
-            .collect();
+    // Of each resident: the code, and the four facts a search gives (kana, birth date, sex).
+    let (sqlite_data, people) = lookup_node_keeping(dir, residents, |r| {
+        let kana = format!("{}{}", r.family_name_kana, r.given_name_kana);
+        (r.resident_code, kana, r.birth_date, r.sex)
+    });
     let server = std::env::var("JUKI_BENCH_PG")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
-    let db = PgDatabase::create(
-        &server,
+    let db = juki_backup::pg::ScratchDatabase::create(
+        &format!("{server}/postgres"),
         &format!("juki_bench_stores_{}", std::process::id()),
-    );
+    )
+    .unwrap();
     let pg_data = dir.join("pg");
-    juki_ok(&[
-        "init",
-        "--role",
-        "municipal",
-        "--code",
-        CS,
-        "--data",
-        p(&pg_data),
-    ]);
-    without_client_rate_limit(&pg_data);
+    standalone_node(&pg_data);
     let cfg = pg_data.join("juki.toml");
     let text = std::fs::read_to_string(&cfg).unwrap();
-    std::fs::write(&cfg, format!("store = \"{}\"\n{text}", db.url())).unwrap();
+    std::fs::write(&cfg, format!("store = \"{}\"\n{text}", db.url)).unwrap();
     let t = Instant::now();
     juki_ok(&[
         "load",
@@ -924,37 +895,29 @@ fn stores_side_by_side(dir: &Path, residents: u64) {
 
     let mut sqlite = Serve::start("SQLite node", &sqlite_data, Some("127.0.0.1:0"));
     let mut pg = Serve::start("PostgreSQL node", &pg_data, Some("127.0.0.1:0"));
-    let client_of = |data: &Path, url: &str| {
-        let mut profile = juki_client::Profile::load(&data.join("profiles/clerk.toml")).unwrap();
-        profile.url = url.to_string();
-        profile.client(CLIENT_TIMEOUT).unwrap()
-    };
     let clients = [
-        client_of(&sqlite_data, &sqlite.url),
-        client_of(&pg_data, &pg.url),
+        clerk_client(&sqlite_data, &sqlite.url),
+        clerk_client(&pg_data, &pg.url),
     ];
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     let get = |c: &Client, i: usize| {
+        let code = &people[i].0;
         let t = Instant::now();
-        let r = rt.block_on(c.record(&codes[i])).unwrap();
-        assert_eq!(r.resident_code, codes[i]);
+        let r = rt.block_on(c.record(code)).unwrap();
+        assert_eq!(&r.resident_code, code);
         t.elapsed()
     };
     // Residents without a kana reading (some foreign residents) cannot be searched for by it.
-    let searchable: Vec<&juki_domain::RawChange> = people
-        .iter()
-        .filter(|p| !(p.family_name_kana.is_empty() && p.given_name_kana.is_empty()))
-        .collect();
+    let searchable: Vec<_> = people.iter().filter(|p| !p.1.is_empty()).collect();
     let search = |c: &Client, i: usize| {
-        let person = searchable[i % searchable.len()];
-        let kana = format!("{}{}", person.family_name_kana, person.given_name_kana);
+        let (_, kana, birth_date, sex) = searchable[i % searchable.len()];
         let params = [
             ("kana", kana.as_str()),
-            ("birth_date", person.birth_date.as_str()),
-            ("sex", person.sex.as_str()),
+            ("birth_date", birth_date.as_str()),
+            ("sex", sex.as_str()),
         ];
         let t = Instant::now();
         let r = rt.block_on(c.search(&params)).unwrap();
@@ -964,7 +927,7 @@ fn stores_side_by_side(dir: &Path, residents: u64) {
     };
     let mut rng = Rng(0x6A09_E667_F3BC_C908);
     for _ in 0..LOOKUP_WARMUP {
-        let i = rng.below(codes.len());
+        let i = rng.below(people.len());
         for c in &clients {
             get(c, i);
             search(c, i);
@@ -973,7 +936,7 @@ fn stores_side_by_side(dir: &Path, residents: u64) {
     let mut lat = [[Vec::new(), Vec::new()], [Vec::new(), Vec::new()]];
     let per_round = LOOKUPS / LOOKUP_ROUNDS;
     for round in 0..LOOKUP_ROUNDS {
-        let picks: Vec<usize> = (0..per_round).map(|_| rng.below(codes.len())).collect();
+        let picks: Vec<usize> = (0..per_round).map(|_| rng.below(people.len())).collect();
         let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
         for s in order {
             for &i in &picks {

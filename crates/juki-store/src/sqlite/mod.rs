@@ -796,12 +796,7 @@ impl Store for SqliteStore {
         let mut txn = SqliteTxn::new(&tx, None);
         let recovered = engine::recover_all(&mut txn, entries)?;
         txn.finish()?;
-        segment::advance_pools(
-            &tx,
-            entries
-                .iter()
-                .flat_map(|e| std::iter::once(e.resident_code).chain(e.previous_code)),
-        )?;
+        segment::advance_pools(&tx, entries.iter().flat_map(JournalEntry::codes))?;
         tx.commit()?;
         Ok(recovered)
     }

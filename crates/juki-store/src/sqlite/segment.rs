@@ -362,12 +362,7 @@ fn reindex(tx: &rusqlite::Transaction<'_>, after: u64) -> Result<u64, StoreError
     let mut txn = SqliteTxn::new(tx, None);
     let written = engine::reindex(&mut txn, &index)?;
     txn.finish()?;
-    advance_pools(
-        tx,
-        index
-            .iter()
-            .flat_map(|r| std::iter::once(r.resident_code).chain(r.previous_code)),
-    )?;
+    advance_pools(tx, index.iter().flat_map(IndexRow::codes))?;
     Ok(written)
 }
 

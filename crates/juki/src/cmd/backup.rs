@@ -7,7 +7,6 @@ use anyhow::Result;
 use juki_backup::{
     BackupError, CodesAfterRestore, Point, Ran, RepoSpec, Retention, Snapshot, StoreAt,
 };
-use juki_node::backup::store_at;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, clap::Args)]
@@ -240,8 +239,8 @@ pub fn run(a: Args) -> Result<u8> {
                 snapshot_interval_seconds: config.backup.snapshot_interval(),
                 now_ms: jiff::Timestamp::now().as_millisecond(),
             };
-            let ran = juki_backup::run(&spec, &data, &code, &store_at(&config), &opts)
-                .map_err(refused)?;
+            let ran =
+                juki_backup::run(&spec, &data, &code, &config.store, &opts).map_err(refused)?;
             if repo.json {
                 print(&match &ran {
                     Ran::Nothing { seq, epoch } => serde_json::json!({
@@ -285,8 +284,8 @@ pub fn run(a: Args) -> Result<u8> {
                 data.display()
             ));
             let live = config.open_store()?;
-            let d = juki_backup::drill(&spec, &data, &code, &store_at(&config), &*live)
-                .map_err(refused)?;
+            let d =
+                juki_backup::drill(&spec, &data, &code, &config.store, &*live).map_err(refused)?;
             if repo.json {
                 print(&serde_json::json!({
                     "ok": true, "full": snapshot_json(&d.full),
@@ -450,7 +449,7 @@ pub fn run(a: Args) -> Result<u8> {
         Command::NewEpoch { data, json } => {
             let _lock = super::lock_data_dir(&data)?;
             let config = node_config(&data)?;
-            let epoch = new_epoch(&data, &store_at(&config))?;
+            let epoch = new_epoch(&data, &config.store)?;
             if json {
                 print(&serde_json::json!({ "data": data, "new_epoch": epoch }))?;
             } else {
@@ -511,7 +510,7 @@ fn load_postgres(
             .map_err(|e| exit(exit::USAGE, format!("--store {url}: {e:#}")))?,
         None => node_config(target)?,
     };
-    let at = store_at(&config);
+    let at = config.store;
     let StoreAt::Postgres { url, schema } = &at else {
         return Err(exit(
             exit::USAGE,
