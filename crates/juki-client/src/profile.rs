@@ -106,7 +106,8 @@ mod tests {
     fn a_profile_whose_key_others_can_read_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
-        let mut ca = juki_pki::Ca::init(&d.join("ca"), 30).unwrap();
+        // A day longer than the certificate: issued a second later, it must still end first.
+        let mut ca = juki_pki::Ca::init(&d.join("ca"), 31).unwrap();
         let code = juki_domain::LocalGovernmentCode::parse("131148").unwrap();
         let clerk = juki_pki::Identity::new(
             juki_pki::Role::Clerk,
