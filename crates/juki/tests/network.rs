@@ -625,3 +625,47 @@ fn one_process_hosts_several_nodes_and_codes_flow_down_in_pools() {
         .status();
     assert!(child.wait().unwrap().success());
 }
+
+/// The `juki serve` processes whose data directory lies under `dir`.
+fn nodes_serving_under(dir: &Path) -> Vec<String> {
+    let needle = dir.to_string_lossy().into_owned();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| std::fs::read(e.ok()?.path().join("cmdline")).ok())
+        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+        .filter(|c| c.contains(" serve ") && c.contains(&needle))
+        .collect()
+}
+
+/// SIGTERM (as Ctrl-C) while a resumed demo is still starting its nodes stops those it started:
+/// none is left serving without the command that started it.
+#[test]
+fn a_demo_interrupted_while_starting_leaves_no_node_behind() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("demo");
+    let base = free_base();
+    let mut demo = Demo::start(&dir, base, 30);
+    assert!(demo.stop().success());
+    assert!(nodes_serving_under(&dir).is_empty());
+
+    let national_log = dir.join("nodes/national/node.log");
+    std::fs::remove_file(&national_log).unwrap();
+    let mut resumed = util::juki()
+        .args(["demo", "--dir", p(&dir), "--port", &base.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // The national node is the first started: its log appears as it starts.
+    wait_for("the national node to start", 60, || national_log.exists());
+    let _ = Command::new("kill")
+        .args(["-TERM", &resumed.id().to_string()])
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while resumed.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "juki demo did not stop");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let left = nodes_serving_under(&dir);
+    assert!(left.is_empty(), "left serving: {left:?}");
+}

@@ -176,8 +176,12 @@ pub fn run(a: Args) -> Result<u8> {
     if a.always_open {
         eprintln!("operating hours are not enforced at any node (--always-open)");
     }
+    // From here on Ctrl-C and SIGTERM no longer end the process where it stands: the nodes it
+    // has started (each in a process group of its own, which the signal does not reach) are
+    // stopped in order, whether they are still starting or serving.
+    let interrupt = Interrupt::install()?;
     let mut running = Running::default();
-    let result = serve(dir, &nodes, &a, created, &mut running);
+    let result = serve(dir, &nodes, &a, created, &mut running, &interrupt);
     running.stop_all();
     result?;
     Ok(crate::exit::DONE)
@@ -438,9 +442,11 @@ fn serve(
     a: &Args,
     created: bool,
     running: &mut Running,
+    interrupt: &Interrupt,
 ) -> Result<()> {
     let exe = std::env::current_exe().context("locating the juki binary")?;
     for n in nodes {
+        interrupt.check()?;
         let data = dir.join("nodes").join(n.dir_name());
         let log = std::fs::File::create(data.join("node.log"))?;
         use std::os::unix::process::CommandExt;
@@ -462,7 +468,7 @@ fn serve(
             let _ = BufReader::new(stdout).read_line(&mut line);
             let _ = tx.send(line);
         });
-        let line = rx.recv_timeout(START_TIMEOUT).unwrap_or_default();
+        let line = interrupt.recv_timeout(&rx, START_TIMEOUT)?;
         if !line.starts_with("ready ") {
             bail!(
                 "{} did not start; see {}",
@@ -475,7 +481,7 @@ fn serve(
         .client(Duration::from_secs(30))?;
     if created {
         let expected = a.residents;
-        wait_for_national(&operator, expected)?;
+        wait_for_national(&operator, expected, interrupt)?;
         write_demo_json(dir, nodes, a)?;
     }
     print_table(nodes);
@@ -483,23 +489,81 @@ fn serve(
         return Ok(());
     }
     eprintln!("serving; Ctrl-C stops the nodes (municipal, prefecture, national)");
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    rt.block_on(async {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-        tokio::select! {
-            r = tokio::signal::ctrl_c() => r?,
-            _ = term.recv() => {}
-        }
-        anyhow::Ok(())
-    })?;
+    interrupt.wait();
     eprintln!("stopping the demo nation");
     Ok(())
 }
 
+/// SIGINT (Ctrl-C) or SIGTERM, caught from the moment it is installed by a thread of its own.
+struct Interrupt {
+    caught: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    rx: std::sync::mpsc::Receiver<()>,
+}
+
+impl Interrupt {
+    fn install() -> Result<Interrupt> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        // Registering replaces the signals' default action (ending the process) at once.
+        let (mut term, mut int) = rt.block_on(async {
+            Ok::<_, std::io::Error>((
+                signal(SignalKind::terminate())?,
+                signal(SignalKind::interrupt())?,
+            ))
+        })?;
+        let caught = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let flag = caught.clone();
+        std::thread::Builder::new()
+            .name("juki-demo-signals".into())
+            .spawn(move || {
+                rt.block_on(async {
+                    tokio::select! {
+                        _ = term.recv() => {}
+                        _ = int.recv() => {}
+                    }
+                });
+                flag.store(true, std::sync::atomic::Ordering::SeqCst);
+                let _ = tx.send(());
+            })?;
+        Ok(Interrupt { caught, rx })
+    }
+
+    /// Refuses to go on once a signal was caught.
+    fn check(&self) -> Result<()> {
+        if self.caught.load(std::sync::atomic::Ordering::SeqCst) {
+            bail!("interrupted while starting: stopping the nodes started");
+        }
+        Ok(())
+    }
+
+    /// The line `rx` brings within `timeout` (empty when none came), or the interruption.
+    fn recv_timeout(
+        &self,
+        rx: &std::sync::mpsc::Receiver<String>,
+        timeout: Duration,
+    ) -> Result<String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            self.check()?;
+            match rx.recv_timeout(Duration::from_millis(100)) {
+                Ok(line) => return Ok(line),
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) if Instant::now() < deadline => {}
+                Err(_) => return Ok(String::new()),
+            }
+        }
+    }
+
+    /// Until a signal is caught.
+    fn wait(&self) {
+        let _ = self.rx.recv();
+    }
+}
+
 /// Waits until the national node holds `expected` residents, with a progress bar.
-fn wait_for_national(operator: &Client, expected: u64) -> Result<()> {
+fn wait_for_national(operator: &Client, expected: u64, interrupt: &Interrupt) -> Result<()> {
     let bar = bar(expected, "propagating to the national node");
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -513,6 +577,7 @@ fn wait_for_national(operator: &Client, expected: u64) -> Result<()> {
                     break;
                 }
             }
+            interrupt.check()?;
             if started.elapsed() > PROPAGATION_TIMEOUT {
                 bail!(
                     "the population did not reach the national node within {PROPAGATION_TIMEOUT:?}"
