@@ -1,7 +1,9 @@
 //! Both stores side by side in one run (not a timed test): bulk load of a synthetic
 //! population, lookup by resident code, and the 4-fact search, on SQLite (a temporary
 //! directory) and on PostgreSQL (a database of its own on the server at
-//! `JUKI_BENCH_PG`, default postgres://postgres@127.0.0.1:5432, dropped at the end).
+//! `JUKI_BENCH_PG`, default postgres://postgres@127.0.0.1:5432, dropped at the end); then
+//! PostgreSQL alone writing the rows juki's load wrote, by `COPY`, and building the same
+//! indexes.
 //!
 //! `cargo bench -p juki-store-pg --bench stores` (JUKI_BENCH_RESIDENTS sets the size, default
 //! 1,000,000). Figures go to docs/BENCHMARKS.md; each load figure is the median of 3 runs.
@@ -208,4 +210,63 @@ fn main() {
     reads("SQLite", &*sqlite, &changes);
     reads("PostgreSQL", &*pg, &changes);
     drop(pg);
+    let loaded = databases.last().expect("three runs").url();
+    postgres_alone(&server, &loaded, n);
+}
+
+/// What PostgreSQL alone takes for the rows juki's bulk load writes: the journal and residents
+/// of a loaded store read out (binary `COPY … TO`) into memory, then written by one `COPY`
+/// each into a new database with the same schema and its deferrable indexes dropped, then
+/// those indexes built one after the other on the same connection (256 MB of
+/// `maintenance_work_mem`, as juki's build); no engine, no batches. 3 runs, medians.
+fn postgres_alone(server: &str, loaded: &str, n: u64) {
+    use std::io::{Read, Write};
+    let schema = "node_131148";
+    let mut src = postgres::Client::connect(loaded, postgres::NoTls).expect("connect");
+    let mut read_out = |table: &str| {
+        let mut bytes = Vec::new();
+        src.copy_out(&format!("COPY {schema}.{table} TO STDOUT (FORMAT binary)"))
+            .expect("copy out")
+            .read_to_end(&mut bytes)
+            .expect("read");
+        bytes
+    };
+    let (journal, residents) = (read_out("journal"), read_out("residents"));
+    let (mut copy_s, mut index_s, mut rates) = (Vec::new(), Vec::new(), Vec::new());
+    for run in 0..3 {
+        let db = Database::new(server, 10 + run);
+        drop(PgStore::open(&db.url(), schema, PgOptions::default()).expect("schema"));
+        let mut c = postgres::Client::connect(&db.url(), postgres::NoTls).expect("connect");
+        c.batch_execute(&format!(
+            "SET search_path = {schema}; SET maintenance_work_mem = '256MB'; \
+             DROP INDEX journal_idempotency; DROP INDEX journal_four_facts"
+        ))
+        .expect("prepare");
+        let t = Instant::now();
+        for (table, bytes) in [("journal", &journal), ("residents", &residents)] {
+            let mut w = c
+                .copy_in(&format!("COPY {table} FROM STDIN (FORMAT binary)"))
+                .expect("copy in");
+            w.write_all(bytes).expect("write");
+            w.finish().expect("finish");
+        }
+        let copied = t.elapsed();
+        c.batch_execute(
+            "CREATE UNIQUE INDEX journal_idempotency ON journal (recorded_by, record_id); \
+             CREATE INDEX journal_four_facts ON journal (search_key, birth_date, sex)",
+        )
+        .expect("indexes");
+        let all = t.elapsed();
+        copy_s.push(copied.as_secs_f64());
+        index_s.push((all - copied).as_secs_f64());
+        rates.push(n as f64 / all.as_secs_f64());
+    }
+    println!(
+        "PostgreSQL alone, the same journal and residents rows ({:.0} MB in COPY's binary format) already made: \
+         COPY in median {:.2} s, the two indexes {:.2} s; median {:.0} residents/s in all",
+        (journal.len() + residents.len()) as f64 / 1e6,
+        median(copy_s),
+        median(index_s),
+        median(rates)
+    );
 }

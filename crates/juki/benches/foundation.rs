@@ -1,5 +1,6 @@
 //! Foundation benchmarks (not timed tests): synthesis, validation, bulk load into SQLite
-//! beside plain SQLite, the whole `juki load` pipeline, and lookup latency in the store.
+//! beside plain SQLite and beside SQLite alone writing the same journal rows, the whole
+//! `juki load` pipeline, and lookup latency in the store.
 //!
 //! `cargo bench -p juki --bench foundation` (JUKI_BENCH_RESIDENTS sets the size, default
 //! 1,000,000). Figures go to docs/BENCHMARKS.md; each is the median of several runs where
@@ -90,6 +91,8 @@ fn main() {
         "juki bulk load into SQLite (journal + records + indexes, durable at end): median {:.0} residents/s (index build {index_ms} ms)",
         median(load_rates)
     );
+
+    sqlite_floor(&tmp.path().join("bulk-0.db"), n);
 
     if std::env::var("JUKI_BENCH_ONLY").as_deref() == Ok("bulk") {
         return;
@@ -198,5 +201,91 @@ fn main() {
         percentile(&lat, 0.5).as_secs_f64() * 1e6,
         percentile(&lat, 0.99).as_secs_f64() * 1e6,
         lat.last().expect("nonempty").as_secs_f64() * 1e6
+    );
+}
+
+/// What SQLite alone takes for the rows juki's bulk load writes: the journal rows of a loaded
+/// store read back into memory, then appended by one prepared statement into a new store of
+/// the same schema (juki's migrations; page size, WAL, `synchronous = NORMAL` and cache as the
+/// load's writer; the two indexes the load defers dropped), 100,000 rows per transaction, then
+/// those two indexes built as the load builds them and the WAL checkpointed; no engine, no
+/// validation, no residents table.
+fn sqlite_floor(loaded: &std::path::Path, n: u64) {
+    use rusqlite::types::Value;
+    let src = rusqlite::Connection::open(loaded).expect("open loaded");
+    let columns = "recorded_by, record_id, kind, effective_date, notified_date, planned_date, \
+         destination_code, destination_address, recorded_at_ms, resident_code, previous_code, \
+         prev_seq, status, search_key, birth_date, sex, snapshot, origin_epoch, origin_seq";
+    let mut st = src
+        .prepare(&format!("SELECT {columns} FROM journal ORDER BY seq"))
+        .expect("select");
+    let rows: Vec<Vec<Value>> = st
+        .query_map([], |r| (0..19).map(|i| r.get::<_, Value>(i)).collect())
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    drop(st);
+    let bytes: usize = rows
+        .iter()
+        .flatten()
+        .map(|v| match v {
+            Value::Text(t) => t.len(),
+            Value::Blob(b) => b.len(),
+            Value::Null => 0,
+            _ => 8,
+        })
+        .sum();
+    let mut rates = Vec::new();
+    let (mut insert_s, mut index_s) = (Vec::new(), Vec::new());
+    for run in 0..3 {
+        let path = loaded.with_file_name(format!("floor-{run}.db"));
+        // juki's own schema (its migrations), then the load's settings.
+        drop(SqliteStore::open(&path, SqliteOptions::default()).expect("schema"));
+        let mut conn = rusqlite::Connection::open(&path).expect("open");
+        conn.execute_batch(
+            "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-262144; PRAGMA wal_autocheckpoint=16384;
+             DROP INDEX journal_idempotency; DROP INDEX journal_four_facts;",
+        )
+        .expect("settings");
+        let t = Instant::now();
+        for chunk in rows.chunks(100_000) {
+            let tx = conn.transaction().expect("tx");
+            {
+                let mut ins = tx
+                    .prepare_cached(&format!(
+                        "INSERT INTO journal ({columns}) VALUES ({})",
+                        vec!["?"; 19].join(", ")
+                    ))
+                    .expect("prepare");
+                for r in chunk {
+                    ins.execute(rusqlite::params_from_iter(r)).expect("insert");
+                }
+            }
+            tx.commit().expect("commit");
+        }
+        let inserted = t.elapsed();
+        conn.execute_batch(
+            "PRAGMA synchronous=FULL; PRAGMA temp_store=FILE; PRAGMA cache_size=-4096; PRAGMA threads=1;
+             BEGIN IMMEDIATE;
+             CREATE UNIQUE INDEX journal_idempotency ON journal (recorded_by, record_id);
+             CREATE INDEX journal_four_facts ON journal (search_key, birth_date, sex);
+             COMMIT;",
+        )
+        .expect("indexes");
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .expect("checkpoint");
+        let all = t.elapsed();
+        insert_s.push(inserted.as_secs_f64());
+        index_s.push((all - inserted).as_secs_f64());
+        rates.push(n as f64 / all.as_secs_f64());
+    }
+    println!(
+        "SQLite alone, the same {} journal rows ({:.0} MB of values) already made: appended in median {:.2} s, \
+         indexes + checkpoint {:.2} s; median {:.0} rows/s in all",
+        rows.len(),
+        bytes as f64 / 1e6,
+        median(insert_s),
+        median(index_s),
+        median(rates)
     );
 }
