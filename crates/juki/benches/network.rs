@@ -18,7 +18,8 @@
 //! 50,000), JUKI_BENCH_PACED_S (20), JUKI_BENCH_RESIDENTS (1,000,000), JUKI_BENCH_OVERLOAD_S
 //! (30), JUKI_BENCH_OVERLOAD_IN_FLIGHT (4,096: lookups the overload client keeps in flight
 //! at most), JUKI_BENCH_DIR (where the temporary directories go; default the system's),
-//! JUKI_BENCH_SERVE_LOG (the nodes' JUKI_LOG, default warn). Figures go to
+//! JUKI_BENCH_SERVE_LOG (the nodes' JUKI_LOG, default warn), JUKI_BENCH_BUSY (threads that
+//! spin during benchmark 3's lookups, default 0: other work on the cores). Figures go to
 //! docs/BENCHMARKS.md.
 
 // A failed unwrap ends the benchmark with the reason.
@@ -704,6 +705,7 @@ fn lookup(dir: &Path, residents: u64) {
     }
     let route = "/v1/records/{code}";
     let before = rt.block_on(client.metrics()).unwrap();
+    let busy = Busy::start(env_u64("JUKI_BENCH_BUSY", 0) as usize);
     let (mut tls_lat, mut store_lat, mut sql_lat) = (Vec::new(), Vec::new(), Vec::new());
     let per_round = LOOKUPS / LOOKUP_ROUNDS;
     for _ in 0..LOOKUP_ROUNDS {
@@ -726,6 +728,7 @@ fn lookup(dir: &Path, residents: u64) {
             sql_lat.push(t.elapsed());
         }
     }
+    let busy = busy.stop();
     let after = rt.block_on(client.metrics()).unwrap();
     let (before, after) = (
         route_histogram(&before, route),
@@ -733,6 +736,12 @@ fn lookup(dir: &Path, residents: u64) {
     );
     let (rss, hwm) = node.memory_kib();
     node.stop();
+    if busy > 0 {
+        println!(
+            "3. meanwhile {busy} threads of this process spun without pause (JUKI_BENCH_BUSY): \
+             no request more, only the two cores kept busy"
+        );
+    }
     for v in [&mut tls_lat, &mut store_lat, &mut sql_lat] {
         v.sort();
     }
@@ -766,6 +775,41 @@ fn lookup(dir: &Path, residents: u64) {
         rss as f64 / 1024.0,
         hwm as f64 / 1024.0
     );
+}
+
+/// Threads that spin until stopped: other work keeping the cores busy, without a request.
+struct Busy {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Busy {
+    fn start(n: usize) -> Busy {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let threads = (0..n)
+            .map(|_| {
+                let stop = stop.clone();
+                std::thread::spawn(move || {
+                    // Bounded: a lookup run takes seconds.
+                    let until = Instant::now() + Duration::from_secs(600);
+                    while !stop.load(Ordering::Relaxed) && Instant::now() < until {
+                        std::hint::spin_loop();
+                    }
+                })
+            })
+            .collect();
+        Busy { stop, threads }
+    }
+
+    /// Stops the threads; how many there were.
+    fn stop(self) -> usize {
+        self.stop.store(true, Ordering::Relaxed);
+        let n = self.threads.len();
+        for t in self.threads {
+            t.join().unwrap();
+        }
+        n
+    }
 }
 
 /// Benchmark 5: lookup latency with the audit log on and off, side by side: two copies of the
