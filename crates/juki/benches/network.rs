@@ -1341,6 +1341,25 @@ async fn overload(
         UNLOADED.as_secs(),
         summary(&mut unloaded.ok, ms, "ms")
     );
+    // The same probe while two threads keep the cores busy and send nothing: what sharing the
+    // cores costs the probe before any request queues in the node.
+    let busy = Busy::start(2);
+    let mut spun = open_loop(
+        std::slice::from_ref(&probe),
+        codes.clone(),
+        probe_rate,
+        UNLOADED,
+        in_flight_max,
+        1,
+    )
+    .await;
+    busy.stop();
+    println!(
+        "4. the same probe while 2 threads spin on the cores, no request more ({} s): {}; p99 is {:.1}x the unloaded p99",
+        UNLOADED.as_secs(),
+        summary(&mut spun.ok, ms, "ms"),
+        percentile(&spun.ok, 0.99).as_secs_f64() / percentile(&unloaded.ok, 0.99).as_secs_f64()
+    );
 
     let codes_file = dir.join("codes.txt");
     std::fs::write(&codes_file, codes.join("\n")).unwrap();
