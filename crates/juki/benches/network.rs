@@ -5,7 +5,8 @@
 //! 3. lookup latency over mutual TLS at a node holding 1,000,000 residents, beside the same
 //!    lookup in the same process (the store's `record`, and a plain SQL point query);
 //! 4. overload of the chain's municipal node: lookups offered at 10x its sustainable rate by
-//!    another process while a probe measures admitted latency and changes keep arriving;
+//!    another process while a probe measures admitted latency and changes keep arriving (the
+//!    probe also runs beforehand with the cores kept busy and no request more);
 //!    every change accepted meanwhile is then checked at the national node;
 //! 5. lookup latency with the audit log on and off;
 //! 6. the same node on SQLite and on PostgreSQL side by side: `juki load` of the same
@@ -1299,7 +1300,8 @@ fn loadgen() {
 }
 
 /// Benchmark 4, against the chain's municipal node: its sustainable lookup rate R (closed
-/// loop), the latency of a probe (R/10 open loop on one connection) unloaded; then 10 R
+/// loop), the latency of a probe (R/10 open loop on one connection) unloaded, and again while
+/// two threads spin on the cores (no request more: the shared cores' own share); then 10 R
 /// offered for `duration` by another process over many connections while the probe runs
 /// again and changes are submitted; afterwards every change the node answered `applied` is
 /// looked up at the national node.
