@@ -12,13 +12,13 @@
 use crate::rows::{self, get};
 use crate::txn::{self, PgTxn};
 use crate::{Conn, Db, PgStore, Statements, advance_pools};
-use juki_store::segment::{HEADER, JOURNAL_LINE, for_each_statement, line_seq, segment_summary};
+use juki_store::segment::{
+    JOURNAL_LINE, WHOLE_TABLES, for_each_statement, line_seq, segment_summary, write_header,
+};
 use juki_store::{SegmentSummary, StoreError, engine};
 use postgres::Transaction;
 use std::io::Write;
 
-/// Tables written whole at the end of a segment: small, and changed in place.
-const WHOLE_TABLES: [&str; 4] = ["code_pools", "links", "links_in", "epochs"];
 /// Statements sent to the server at once while a segment is applied (one round trip each).
 const BATCH_BYTES: usize = 1 << 20;
 
@@ -120,12 +120,13 @@ impl PgStore {
                 .db()?
                 .map(|r| get(&r, 0))
                 .transpose()?;
-            let last = last_ms.map_or("none".to_string(), |m| m.to_string());
-            writeln!(
-                out,
-                "{HEADER}after={after} to={to} entries={entries} last_recorded_at_ms={last}"
-            )
-            .map_err(io)?;
+            let summary = SegmentSummary {
+                after,
+                to: to as u64,
+                entries: entries as u64,
+                last_recorded_at_ms: last_ms,
+            };
+            write_header(out, &summary)?;
             writeln!(out, "BEGIN;").map_err(io)?;
             writeln!(out, "SET LOCAL search_path TO {};", self.schema).map_err(io)?;
             write_rows(tx, out, "journal", "WHERE seq > $1 ORDER BY seq", a, None)?;
@@ -153,12 +154,7 @@ impl PgStore {
             )?;
             writeln!(out, "COMMIT;").map_err(io)?;
             out.flush().map_err(io)?;
-            Ok(SegmentSummary {
-                after,
-                to: to as u64,
-                entries: entries as u64,
-                last_recorded_at_ms: last_ms,
-            })
+            Ok(summary)
         })
     }
 

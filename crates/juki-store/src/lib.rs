@@ -22,7 +22,9 @@ pub use error::StoreError;
 pub use sqlite::{SqliteOptions, SqliteStore, segment_summary};
 /// The segment format both stores write and read (docs/backup.md, "Journal segments").
 pub mod segment {
-    pub use crate::sqlite::{HEADER, JOURNAL_LINE, for_each_statement, line_seq, segment_summary};
+    pub use crate::sqlite::{
+        JOURNAL_LINE, WHOLE_TABLES, for_each_statement, line_seq, segment_summary, write_header,
+    };
 }
 pub use types::*;
 

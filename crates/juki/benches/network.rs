@@ -1329,15 +1329,18 @@ async fn overload(
     );
     let probe = chain.clerk.client(&cs.url);
     let probe_rate = r / 10.0;
-    let mut unloaded = open_loop(
-        std::slice::from_ref(&probe),
-        codes.clone(),
-        probe_rate,
-        UNLOADED,
-        in_flight_max,
-        1,
-    )
-    .await;
+    // The probe: R/10 open loop on its one connection, for `d`, codes drawn from `seed`.
+    let run_probe = |d: Duration, seed: u64| {
+        open_loop(
+            std::slice::from_ref(&probe),
+            codes.clone(),
+            probe_rate,
+            d,
+            in_flight_max,
+            seed,
+        )
+    };
+    let mut unloaded = run_probe(UNLOADED, 1).await;
     println!(
         "4. probe unloaded (R/10 = {probe_rate:.0}/s open loop, one connection, {} s): {}",
         UNLOADED.as_secs(),
@@ -1346,15 +1349,7 @@ async fn overload(
     // The same probe while two threads keep the cores busy and send nothing: what sharing the
     // cores costs the probe before any request queues in the node.
     let busy = Busy::start(2);
-    let mut spun = open_loop(
-        std::slice::from_ref(&probe),
-        codes.clone(),
-        probe_rate,
-        UNLOADED,
-        in_flight_max,
-        1,
-    )
-    .await;
+    let mut spun = run_probe(UNLOADED, 1).await;
     busy.stop();
     println!(
         "4. the same probe while 2 threads spin on the cores, no request more ({} s): {}; p99 is {:.1}x the unloaded p99",
@@ -1401,15 +1396,7 @@ async fn overload(
         trickle_range,
         duration,
     ));
-    let mut loaded = open_loop(
-        std::slice::from_ref(&probe),
-        codes.clone(),
-        probe_rate,
-        duration,
-        in_flight_max,
-        2,
-    )
-    .await;
+    let mut loaded = run_probe(duration, 2).await;
     let trickled = submitter.await.unwrap();
     let probe_wall = t0.elapsed().as_secs_f64();
     let generator_cpu = cpu_secs(&generator_pid) - generator_cpu;

@@ -29,7 +29,9 @@ use rows::*;
 use rusqlite::{
     Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
 };
-pub use segment::{HEADER, JOURNAL_LINE, for_each_statement, line_seq, segment_summary};
+pub use segment::{
+    JOURNAL_LINE, WHOLE_TABLES, for_each_statement, line_seq, segment_summary, write_header,
+};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;

@@ -25,14 +25,27 @@ use std::io::Write;
 
 /// A segment's first line begins so, followed by `after=A to=T entries=N
 /// last_recorded_at_ms=M|none`.
-pub const HEADER: &str = "-- juki journal segment ";
+const HEADER: &str = "-- juki journal segment ";
 /// Each journal entry of a segment is one statement beginning so, its sequence the first value.
 pub const JOURNAL_LINE: &str = "INSERT INTO journal ";
 /// Tables written whole at the end of a segment: small, and changed in place.
-const WHOLE_TABLES: [&str; 4] = ["code_pools", "links", "links_in", "epochs"];
+pub const WHOLE_TABLES: [&str; 4] = ["code_pools", "links", "links_in", "epochs"];
 
 fn io(e: std::io::Error) -> StoreError {
     StoreError::Io(format!("writing a journal segment: {e}"))
+}
+
+/// Writes a segment's first line, which [`segment_summary`] reads.
+pub fn write_header(out: &mut dyn Write, s: &SegmentSummary) -> Result<(), StoreError> {
+    let last = s
+        .last_recorded_at_ms
+        .map_or("none".to_string(), |m| m.to_string());
+    writeln!(
+        out,
+        "{HEADER}after={} to={} entries={} last_recorded_at_ms={last}",
+        s.after, s.to, s.entries
+    )
+    .map_err(io)
 }
 
 /// Reads a segment's first line.
@@ -135,12 +148,7 @@ impl SqliteStore {
                 entries: entries as u64,
                 last_recorded_at_ms: last_ms,
             };
-            let last = last_ms.map_or("none".to_string(), |m| m.to_string());
-            writeln!(
-                out,
-                "{HEADER}after={after} to={to} entries={entries} last_recorded_at_ms={last}"
-            )
-            .map_err(io)?;
+            write_header(out, &summary)?;
             writeln!(out, "BEGIN;").map_err(io)?;
             let a = after as i64;
             write_rows(&tx, out, "INSERT INTO", "journal", Some("seq"), "WHERE seq > ?1 ORDER BY seq", a)?;
